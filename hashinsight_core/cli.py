@@ -1,0 +1,273 @@
+"""``hashinsight``: set-up and operations from the command line.
+
+Every failure ends with one line on stderr (``hashinsight: error: ...``) and a non-zero exit,
+never a traceback for a mistake the user can fix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import secrets
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+EXIT_USAGE = 2
+
+
+class CLIError(Exception):
+    """A mistake the user can fix; printed as one line."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):  # one clear line instead of usage + message
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def default_ini() -> str:
+    return os.environ.get("HASHINSIGHT_INI", "development.ini")
+
+
+def load_settings(ini: str) -> dict:
+    from plaster import get_settings
+
+    path = Path(ini)
+    if not path.is_file():
+        raise CLIError(f"config file '{ini}' not found")
+    return dict(get_settings(str(path.resolve()), "app:main"))
+
+
+def effective_settings(ini: str) -> dict:
+    from hashinsight_core.settings import resolve
+
+    return resolve(load_settings(ini))
+
+
+def prepare_var(settings: dict) -> None:
+    """Make the folders the embedded default writes to (SQLite files, mail drop)."""
+    for key in ("sqlalchemy.url", "huey.sqlite_path"):
+        value = settings.get(key) or ""
+        if value.startswith("sqlite:///"):
+            value = value[len("sqlite:///"):]
+        elif key == "sqlalchemy.url":
+            continue
+        if value and value != ":memory:":
+            Path(value).parent.mkdir(parents=True, exist_ok=True)
+
+
+def bootstrap_app(ini: str):
+    from pyramid.paster import bootstrap, setup_logging
+
+    load_settings(ini)  # a clear error for a missing file before paste gets to it
+    setup_logging(str(Path(ini).resolve()))
+    return bootstrap(str(Path(ini).resolve()))
+
+
+# --- commands -------------------------------------------------------------------------
+
+
+def cmd_migrate(args) -> int:
+    from hashinsight_core import migrate
+    from hashinsight_core.plugins import load
+
+    settings = effective_settings(args.ini)
+    load(settings["hashinsight.plugins"])  # refuse unknown plugins before touching the db
+    prepare_var(settings)
+    branches = migrate.upgrade(settings["sqlalchemy.url"], settings["hashinsight.plugins"])
+    print(f"database is up to date ({', '.join(branches)})")
+    return 0
+
+
+def create_user(request, email: str, password: str, role: str, name: str = ""):
+    import sqlalchemy as sa
+
+    from hashinsight_core.models import User
+    from hashinsight_core.security import BUILTIN_ROLES, hash_password
+
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 254:
+        raise CLIError(f"'{email}' is not an e-mail address")
+    if role not in BUILTIN_ROLES:
+        raise CLIError(f"unknown role '{role}' (use one of: {', '.join(BUILTIN_ROLES)})")
+    if len(password) < 12:
+        raise CLIError("the password must be at least 12 characters long")
+    if request.dbsession.scalar(sa.select(User.id).where(User.email == email)) is not None:
+        raise CLIError(f"an account for {email} already exists")
+    user = User(email=email, name=name, role=role, password_hash=hash_password(password))
+    request.dbsession.add(user)
+    request.dbsession.flush()
+    return user
+
+
+def cmd_create_user(args) -> int:
+    password = args.password
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    elif password is None:
+        if not sys.stdin.isatty():
+            raise CLIError("no password given: use --password-stdin or run interactively")
+        password = getpass.getpass("Password: ")
+    env = bootstrap_app(args.ini)
+    try:
+        with env["request"].tm:
+            user = create_user(env["request"], args.email, password, args.role, args.name)
+            print(f"created {user.role} {user.email}")
+    finally:
+        env["closer"]()
+    return 0
+
+
+def cmd_worker(args) -> int:
+    env = bootstrap_app(args.ini)
+    huey = env["registry"]["huey"]
+    tasks = env["registry"].get("periodic_task_names", [])
+    print(f"worker: {type(huey).__name__}, periodic tasks: {', '.join(tasks) or 'none'}", flush=True)
+    consumer = huey.create_consumer(workers=args.workers, periodic=True, check_worker_health=True)
+    consumer.run()
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from waitress import serve
+
+    from hashinsight_core import make_config
+    from hashinsight_core.settings import resolve
+
+    settings = resolve(load_settings(args.ini))
+    from pyramid.paster import setup_logging
+
+    setup_logging(str(Path(args.ini).resolve()))
+    app = make_config(settings).make_wsgi_app()
+    print(f"serving on http://{args.host}:{args.port}/", flush=True)
+    serve(app, host=args.host, port=args.port, threads=8, ident="hashinsight")
+    return 0
+
+
+def ensure_demo_owner(ini: str, settings: dict) -> tuple[str, str]:
+    """The demo owner's login; created (with a random password kept in var/) on first run."""
+    import sqlalchemy as sa
+
+    from hashinsight_core.models import User
+
+    email = "owner@demo.hashinsight.local"
+    var = Path(settings.get("hashinsight.var_dir") or "var")
+    var.mkdir(parents=True, exist_ok=True)
+    login_file = var / "demo-login.txt"
+    env = bootstrap_app(ini)
+    try:
+        with env["request"].tm:
+            request = env["request"]
+            exists = request.dbsession.scalar(sa.select(User.id).where(User.email == email))
+            if exists is None or not login_file.exists():
+                password = secrets.token_urlsafe(12)
+                if exists is None:
+                    create_user(request, email, password, "owner", "Demo Owner")
+                else:
+                    from hashinsight_core.security import hash_password
+
+                    request.dbsession.get(User, exists).password_hash = hash_password(password)
+                login_file.write_text(f"{email}\n{password}\n")
+                login_file.chmod(0o600)
+    finally:
+        env["closer"]()
+    saved_email, password = login_file.read_text().split("\n")[:2]
+    return saved_email, password
+
+
+def cmd_demo(args) -> int:
+    settings = effective_settings(args.ini)
+    cmd_migrate(args)
+    email, password = ensure_demo_owner(args.ini, settings)
+    print("")
+    print(f"  HashInsight demo: http://localhost:{args.port}/")
+    print(f"  owner login:      {email}")
+    print(f"  password:         {password}")
+    print(f"  plugins:          {' '.join(settings['hashinsight.plugins']) or 'none'}")
+    print("")
+    worker = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "hashinsight_core.cli", "worker", args.ini]
+    )
+    try:
+        return cmd_serve(args)
+    finally:
+        worker.send_signal(signal.SIGINT)
+        try:
+            worker.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+
+
+def cmd_plugins(args) -> int:
+    from hashinsight_core.plugins import installed_plugins, load
+
+    settings = effective_settings(args.ini)
+    _, enabled = load(settings["hashinsight.plugins"])
+    enabled_names = {info.name for info in enabled}
+    for name, target in sorted(installed_plugins().items()):
+        mark = "on " if name in enabled_names else "off"
+        print(f"{mark}  {name:14} {target}")
+    return 0
+
+
+def cmd_revision(args) -> int:
+    from hashinsight_core import migrate
+
+    settings = effective_settings(args.ini)
+    migrate.revision(settings["sqlalchemy.url"], args.branch, args.message)
+    return 0
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="hashinsight", description="HashInsight set-up and operations.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    sub.required = True
+
+    def add(name, func, help_text):
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("ini", nargs="?", default=default_ini(),
+                       help="config file (default: $HASHINSIGHT_INI or development.ini)")
+        p.set_defaults(func=func)
+        return p
+
+    add("migrate", cmd_migrate, "create or upgrade the database (keeps existing data)")
+    p = add("create-user", cmd_create_user, "create an account")
+    p.add_argument("--email", required=True)
+    p.add_argument("--role", default="viewer")
+    p.add_argument("--name", default="")
+    p.add_argument("--password", help="prefer --password-stdin: arguments show up in ps")
+    p.add_argument("--password-stdin", action="store_true")
+    p = add("worker", cmd_worker, "run the background worker (huey consumer with periodic tasks)")
+    p.add_argument("--workers", type=int, default=2)
+    for name, func, text in (
+        ("serve", cmd_serve, "serve the web app with waitress"),
+        ("demo", cmd_demo, "migrate, create the demo owner, start a worker and serve"),
+    ):
+        p = add(name, func, text)
+        p.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "6543")))
+    add("plugins", cmd_plugins, "list installed plugins and which are enabled")
+    p = add("revision", cmd_revision, "write a new migration for the core or one plugin")
+    p.add_argument("--branch", required=True, help="'core' or a plugin name")
+    p.add_argument("-m", "--message", required=True)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from pyramid.exceptions import ConfigurationError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except (CLIError, ConfigurationError) as error:
+        print(f"hashinsight: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""Themed error pages for people and ``{"error": {...}}`` bodies for the JSON API."""
+
+from __future__ import annotations
+
+import logging
+
+from pyramid.httpexceptions import HTTPException, HTTPFound, HTTPNotFound, HTTPServerError
+from pyramid.i18n import TranslationStringFactory
+from pyramid.renderers import render_to_response
+from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
+
+from hashinsight_core.exceptions import DomainError
+
+log = logging.getLogger(__name__)
+_ = TranslationStringFactory("hashinsight")
+
+CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "unprocessable",
+    429: "too_many_requests",
+    500: "server_error",
+    503: "unavailable",
+}
+
+TITLES = {
+    403: _("You cannot open this page"),
+    404: _("Page not found"),
+    500: _("Something went wrong on our side"),
+}
+
+
+def wants_json(request) -> bool:
+    return request.path.startswith("/api/") or request.accept.best_match(
+        ["text/html", "application/json"]
+    ) == "application/json"
+
+
+def error_response(request, status: int, message: str, code: str | None = None, details=None):
+    if wants_json(request):
+        body = {"error": {"code": code or CODES.get(status, "error"), "message": message}}
+        if details:
+            body["error"]["details"] = details
+        response = request.response
+        response.status_int = status
+        response.json_body = body
+        response.content_type = "application/json"
+        return response
+    response = render_to_response(
+        "hashinsight_core:templates/error.jinja2",
+        {"status": status, "title": TITLES.get(status, _("Something is not right")), "message": message},
+        request=request,
+    )
+    response.status_int = status
+    return response
+
+
+@notfound_view_config()
+def not_found(exc, request):
+    message = request.localizer.translate(_("There is nothing at this address."))
+    if isinstance(exc, HTTPNotFound) and exc.detail:
+        message = str(exc.detail)
+    return error_response(request, 404, message)
+
+
+@forbidden_view_config()
+def forbidden(exc, request):
+    if request.user is None and not wants_json(request):
+        return HTTPFound(request.route_url("core.login", _query={"next": request.path_qs}))
+    message = request.localizer.translate(_("Your account is not allowed to do this."))
+    if request.user is None:
+        return error_response(request, 401, request.localizer.translate(_("Please log in.")))
+    return error_response(request, 403, message)
+
+
+@exception_view_config(HTTPException)
+def http_exception(exc, request):
+    if exc.status_int < 400:
+        return exc
+    return error_response(
+        request,
+        exc.status_int,
+        str(exc.detail or exc.explanation or exc.title),
+        code=getattr(exc, "error_code", None),
+        details=getattr(exc, "details", None),
+    )
+
+
+@exception_view_config(DomainError)
+def domain_error(exc, request):
+    details = [{"field": exc.field, "message": exc.message}] if exc.field else None
+    return error_response(request, exc.status, exc.message, code=exc.code, details=details)
+
+
+@exception_view_config(Exception)
+def server_error(exc, request):
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    message = request.localizer.translate(
+        _("The error has been logged. Please try again in a moment.")
+    )
+    return error_response(request, HTTPServerError.code, message)
+
+
+def includeme(config):
+    config.scan(__name__)

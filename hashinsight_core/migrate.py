@@ -1,0 +1,99 @@
+"""Alembic, one history for the core and every plugin.
+
+Each area keeps its revisions in its own folder on its own branch: the core in
+``hashinsight_core/migrations/versions`` (branch ``core``), a plugin in a ``migrations``
+folder beside its ``hooks`` module (branch = the plugin's name). Every installed plugin's
+folder is known to alembic, so a database that once had a plugin enabled still resolves, but
+``upgrade`` only moves the core and the *enabled* plugins to their heads.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import import_module
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from hashinsight_core.plugins import ENTRY_POINT_GROUP
+
+CORE_DIR = Path(__file__).parent / "migrations"
+
+
+def plugin_version_dirs() -> dict[str, Path]:
+    """Every installed plugin that ships migrations -> its versions folder."""
+    found: dict[str, Path] = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        package = ep.module.rpartition(".")[0] or ep.module
+        module = import_module(package)
+        folder = Path(module.__file__).parent / "migrations"
+        if folder.is_dir():
+            found[ep.name] = folder
+    return found
+
+
+def alembic_config(url: str, connection=None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(CORE_DIR))
+    locations = [str(CORE_DIR / "versions")] + [str(p) for p in plugin_version_dirs().values()]
+    cfg.set_main_option("path_separator", "os")
+    cfg.set_main_option("version_locations", os.pathsep.join(locations))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def branches_for(plugin_names: list[str]) -> list[str]:
+    dirs = plugin_version_dirs()
+    return ["core"] + [name for name in plugin_names if name in dirs]
+
+
+def upgrade(url: str, plugin_names: list[str], connection=None) -> list[str]:
+    """Bring the core and the named plugins to their newest revision; return the branches."""
+    cfg = alembic_config(url, connection)
+    branches = branches_for(plugin_names)
+    for branch in branches:
+        command.upgrade(cfg, f"{branch}@head")
+    return branches
+
+
+def current_heads(url: str, connection=None) -> set[str]:
+    engine = None
+    if connection is None:
+        engine = sa.create_engine(url)
+        connection = engine.connect()
+    try:
+        return set(MigrationContext.configure(connection).get_current_heads())
+    finally:
+        if engine is not None:
+            connection.close()
+            engine.dispose()
+
+
+def revision(url: str, branch: str, message: str, autogenerate: bool = True) -> None:
+    """Write a new revision on ``branch`` (a plugin name or ``core``)."""
+    cfg = alembic_config(url)
+    cfg.attributes["only_branch"] = branch
+    folder = CORE_DIR / "versions" if branch == "core" else plugin_version_dirs().get(branch)
+    if folder is None:
+        raise ValueError(f"plugin '{branch}' has no migrations folder")
+    script = ScriptDirectory.from_config(cfg)
+    try:
+        script.get_revision(f"{branch}@head")
+        head, labels = f"{branch}@head", None
+    except Exception:  # noqa: BLE001 - no revision on this branch yet: start the branch
+        head, labels = "base", branch
+    command.revision(
+        cfg,
+        message=message,
+        autogenerate=autogenerate,
+        head=head,
+        branch_label=labels,
+        version_path=str(folder),
+        depends_on=None if branch == "core" or labels is None else "core@head",
+    )

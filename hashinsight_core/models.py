@@ -1,0 +1,45 @@
+"""The core's own tables: accounts and their server-side sessions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hashinsight_core.db import Base, TimestampMixin, utcnow
+
+
+class User(TimestampMixin, Base):
+    __tablename__ = "core_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200), default="")
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    role: Mapped[str] = mapped_column(sa.String(50), default="viewer")
+    is_active: Mapped[bool] = mapped_column(default=True)
+    locale: Mapped[str | None] = mapped_column(sa.String(10))
+    last_login_at: Mapped[dt.datetime | None]
+
+    sessions: Mapped[list[UserSession]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+
+class UserSession(Base):
+    """A login. The cookie holds a random token; only its SHA-256 is stored here."""
+
+    __tablename__ = "core_user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("core_users.id", ondelete="CASCADE"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    ip_address: Mapped[str | None] = mapped_column(sa.String(45))
+    user_agent: Mapped[str | None] = mapped_column(sa.String(300))
+
+    user: Mapped[User] = relationship(back_populates="sessions")
+
+    __table_args__ = (sa.Index("ix_core_user_sessions_user_id", "user_id"),)

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from enum import StrEnum
+
+from hashinsight_core.security import PermissionSpec
+
+
+class CorePermission(StrEnum):
+    HOME_VIEW = "core:home:view"
+    API_DOCS_VIEW = "core:api:read"
+    HEALTH_VIEW = "core:health:read"
+    USERS_MANAGE = "core:user:manage"
+
+
+def permission_specs() -> list[PermissionSpec]:
+    everyone = ("anonymous", "owner", "admin", "operator", "customer", "viewer")
+    return [
+        PermissionSpec(CorePermission.HOME_VIEW, "See the home page", everyone),
+        PermissionSpec(CorePermission.API_DOCS_VIEW, "Read the API documentation", everyone),
+        PermissionSpec(CorePermission.HEALTH_VIEW, "See health and readiness", everyone),
+        PermissionSpec(CorePermission.USERS_MANAGE, "Create and edit accounts", ("owner", "admin")),
+    ]

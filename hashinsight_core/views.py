@@ -1,0 +1,91 @@
+"""The shell's own pages: home, log in / out, language switch."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+import sqlalchemy as sa
+from pyramid.httpexceptions import HTTPFound, HTTPSeeOther
+from pyramid.i18n import TranslationStringFactory
+from pyramid.view import view_config
+
+from hashinsight_core.i18n import LOCALE_COOKIE
+from hashinsight_core.models import User
+from hashinsight_core.permissions import CorePermission
+from hashinsight_core.security import end_session, hash_password, start_session, verify_password
+
+_ = TranslationStringFactory("hashinsight")
+
+# Verifying against a real hash when the e-mail is unknown keeps the answer time the same,
+# so response timing does not tell which addresses have accounts.
+_DUMMY_HASH = hash_password("not-a-real-password-just-for-timing")
+
+
+def safe_next(request, target: str | None) -> str:
+    """Only same-site paths are followed after login or a language switch."""
+    if target:
+        parsed = urlparse(target)
+        if not parsed.scheme and not parsed.netloc and target.startswith("/") and not target.startswith("//"):
+            return target
+    return request.route_path("core.home")
+
+
+@view_config(route_name="core.home", renderer="hashinsight_core:templates/home.jinja2",
+             permission=CorePermission.HOME_VIEW)
+def home(request):
+    tiles = [item for item in request.nav_items if item.route_name != "core.home"]
+    return {"tiles": tiles}
+
+
+@view_config(route_name="core.login", renderer="hashinsight_core:templates/login.jinja2",
+             permission=CorePermission.HOME_VIEW, request_method="GET")
+def login_form(request):
+    return {"email": "", "error": None, "next": request.GET.get("next", "")}
+
+
+@view_config(route_name="core.login", renderer="hashinsight_core:templates/login.jinja2",
+             permission=CorePermission.HOME_VIEW, request_method="POST")
+def login(request):
+    email = request.POST.get("email", "").strip().lower()
+    password = request.POST.get("password", "")
+    next_url = request.POST.get("next", "")
+    user = request.dbsession.scalar(sa.select(User).where(User.email == email)) if email else None
+    valid = verify_password(user.password_hash if user else _DUMMY_HASH, password)
+    if user is None or not valid or not user.is_active:
+        request.response.status_int = 400
+        return {
+            "email": email,
+            "next": next_url,
+            "error": _("That e-mail and password do not match an active account."),
+        }
+    response = HTTPSeeOther(safe_next(request, next_url))
+    start_session(request, user, response)
+    return response
+
+
+@view_config(route_name="core.logout", request_method="POST", permission=CorePermission.HOME_VIEW)
+def logout(request):
+    response = HTTPSeeOther(request.route_path("core.home"))
+    end_session(request, response)
+    return response
+
+
+@view_config(route_name="core.language", permission=CorePermission.HOME_VIEW)
+def set_language(request):
+    code = request.matchdict["code"]
+    available = request.registry.settings["i18n.available_locales"]
+    referer = request.referer or ""
+    target = urlparse(referer)
+    back = target.path + (f"?{target.query}" if target.query else "") if target.netloc == request.host else None
+    response = HTTPFound(safe_next(request, back))
+    if code in available:
+        response.set_cookie(LOCALE_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", path="/")
+    return response
+
+
+def includeme(config):
+    config.add_route("core.home", "/")
+    config.add_route("core.login", "/login/")
+    config.add_route("core.logout", "/logout/")
+    config.add_route("core.language", "/language/{code}")
+    config.scan(__name__)

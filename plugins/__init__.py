@@ -1,0 +1,1 @@
+"""The feature plugins shipped with HashInsight (each registered as an entry point)."""
