@@ -37,9 +37,10 @@ TITLES = {
 
 
 def wants_json(request) -> bool:
-    return request.path.startswith("/api/") or request.accept.best_match(
-        ["text/html", "application/json"]
-    ) == "application/json"
+    if request.path.startswith("/api/"):
+        return True
+    offers = request.accept.acceptable_offers(["text/html", "application/json"])
+    return bool(offers) and offers[0][0] == "application/json"
 
 
 def error_response(request, status: int, message: str, code: str | None = None, details=None):
@@ -64,7 +65,8 @@ def error_response(request, status: int, message: str, code: str | None = None, 
 @notfound_view_config()
 def not_found(exc, request):
     message = request.localizer.translate(_("There is nothing at this address."))
-    if isinstance(exc, HTTPNotFound) and exc.detail:
+    # The router's own 404 carries the path as its detail; a view's 404 carries a message.
+    if isinstance(exc, HTTPNotFound) and exc.detail and exc.detail != request.path_info:
         message = str(exc.detail)
     return error_response(request, 404, message)
 

@@ -48,15 +48,17 @@ def alembic_config(url: str, connection=None) -> Config:
     return cfg
 
 
-def branches_for(plugin_names: list[str]) -> list[str]:
-    dirs = plugin_version_dirs()
-    return ["core"] + [name for name in plugin_names if name in dirs]
+def branches_for(cfg: Config, plugin_names: list[str]) -> list[str]:
+    """The core and those of ``plugin_names`` that have revisions, in the order given."""
+    script = ScriptDirectory.from_config(cfg)
+    labels = {label for rev in script.walk_revisions() for label in rev.branch_labels}
+    return ["core"] + [name for name in plugin_names if name in labels]
 
 
 def upgrade(url: str, plugin_names: list[str], connection=None) -> list[str]:
     """Bring the core and the named plugins to their newest revision; return the branches."""
     cfg = alembic_config(url, connection)
-    branches = branches_for(plugin_names)
+    branches = branches_for(cfg, plugin_names)
     for branch in branches:
         command.upgrade(cfg, f"{branch}@head")
     return branches
