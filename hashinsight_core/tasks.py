@@ -76,14 +76,14 @@ def _resolve_job(dotted: str) -> Callable:
     return target
 
 
-def register_periodic(huey, registry, spec: PeriodicTask) -> None:
+def register_periodic(huey, registry, spec: PeriodicTask):
     def run():
         # lock_task keeps a slow run from overlapping the next one on another consumer.
         with huey.lock_task(spec.name):
             run_in_request(registry, spec.func)
 
     run.__name__ = spec.name.replace(".", "_")
-    huey.periodic_task(spec.schedule, name=spec.name)(run)
+    return huey.periodic_task(spec.schedule, name=spec.name)(run)
 
 
 def includeme(config):
@@ -112,13 +112,14 @@ def includeme(config):
     config.add_request_method(enqueue, "enqueue")
 
     def register_tasks():
-        names: set[str] = set()
+        # name -> huey task wrapper; call_local() runs one now (tests, `hashinsight` CLI).
+        wrappers: dict = {}
         for specs in registry.plugin_manager.hook.hashinsight_periodic_tasks():
             for spec in specs or ():
-                if spec.name in names:
+                if spec.name in wrappers:
                     raise ConfigurationError(f"periodic task '{spec.name}' is declared twice")
-                names.add(spec.name)
-                register_periodic(huey, registry, spec)
-        registry["periodic_task_names"] = sorted(names)
+                wrappers[spec.name] = register_periodic(huey, registry, spec)
+        registry["periodic_tasks"] = wrappers
+        registry["periodic_task_names"] = sorted(wrappers)
 
     register_tasks()
