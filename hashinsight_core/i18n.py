@@ -31,10 +31,10 @@ def negotiate_locale(request) -> str:
     chosen = request.cookies.get(LOCALE_COOKIE)
     if chosen in available:
         return chosen
-    match = request.accept_language.lookup(available, default=None) if request.accept_language else None
-    if match:
-        return match
-    return request.registry.settings["i18n.default_locale"]
+    default = request.registry.settings["i18n.default_locale"]
+    if request.accept_language:
+        return request.accept_language.lookup(available, default=default)
+    return default
 
 
 def client_strings_json(request) -> Markup:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pyramid.events import BeforeRender, NewResponse
-from pyramid.response import Response
+from pathlib import Path
+
+from pyramid.response import FileResponse, Response
 
 from hashinsight_core.i18n import LANGUAGE_NAMES
 from hashinsight_core.permissions import CorePermission
@@ -39,6 +41,14 @@ def brand_css(request):
     return response
 
 
+def favicon(request):
+    # Browsers ask for /favicon.ico on their own (e.g. for JSON pages); answer with the logo.
+    path = Path(__file__).parent / "static" / "img" / "favicon.svg"
+    response = FileResponse(str(path), request=request, content_type="image/svg+xml")
+    response.cache_control.max_age = 86400
+    return response
+
+
 def add_globals(event: BeforeRender) -> None:
     request = event.get("request")
     if request is None:
@@ -71,5 +81,7 @@ def includeme(config):
     config.add_static_view("static", "hashinsight_core:static", cache_max_age=3600)
     config.add_route("core.brand_css", "/brand.css")
     config.add_view(brand_css, route_name="core.brand_css", permission=CorePermission.HOME_VIEW)
+    config.add_route("core.favicon", "/favicon.ico")
+    config.add_view(favicon, route_name="core.favicon", permission=CorePermission.HOME_VIEW)
     config.add_subscriber(add_globals, BeforeRender)
     config.add_subscriber(security_headers, NewResponse)
