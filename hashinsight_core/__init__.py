@@ -48,8 +48,19 @@ def make_config(settings: dict, environ=None) -> Configurator:
     )
     config.set_default_csrf_options(require_csrf=True)
 
-    for part in ("db", "tasks", "events", "security", "i18n", "nav", "openapi", "web",
-                 "errors", "health", "views"):
+    for part in (
+        "db",
+        "tasks",
+        "events",
+        "security",
+        "i18n",
+        "nav",
+        "openapi",
+        "web",
+        "errors",
+        "health",
+        "views",
+    ):
         config.include(f"hashinsight_core.{part}")
 
     pm.hook.hashinsight_configure(config=config)

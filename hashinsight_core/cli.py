@@ -51,7 +51,7 @@ def prepare_var(settings: dict) -> None:
     for key in ("sqlalchemy.url", "huey.sqlite_path"):
         value = settings.get(key) or ""
         if value.startswith("sqlite:///"):
-            value = value[len("sqlite:///"):]
+            value = value[len("sqlite:///") :]
         elif key == "sqlalchemy.url":
             continue
         if value and value != ":memory:":
@@ -124,7 +124,9 @@ def cmd_worker(args) -> int:
     env = bootstrap_app(args.ini)
     huey = env["registry"]["huey"]
     tasks = env["registry"].get("periodic_task_names", [])
-    print(f"worker: {type(huey).__name__}, periodic tasks: {', '.join(tasks) or 'none'}", flush=True)
+    print(
+        f"worker: {type(huey).__name__}, periodic tasks: {', '.join(tasks) or 'none'}", flush=True
+    )
     consumer = huey.create_consumer(workers=args.workers, periodic=True, check_worker_health=True)
     consumer.run()
     return 0
@@ -227,8 +229,12 @@ def build_parser() -> Parser:
 
     def add(name, func, help_text):
         p = sub.add_parser(name, help=help_text, description=help_text)
-        p.add_argument("ini", nargs="?", default=default_ini(),
-                       help="config file (default: $HASHINSIGHT_INI or development.ini)")
+        p.add_argument(
+            "ini",
+            nargs="?",
+            default=default_ini(),
+            help="config file (default: $HASHINSIGHT_INI or development.ini)",
+        )
         p.set_defaults(func=func)
         return p
 

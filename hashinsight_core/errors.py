@@ -55,7 +55,11 @@ def error_response(request, status: int, message: str, code: str | None = None, 
         return response
     response = render_to_response(
         "hashinsight_core:templates/error.jinja2",
-        {"status": status, "title": TITLES.get(status, _("Something is not right")), "message": message},
+        {
+            "status": status,
+            "title": TITLES.get(status, _("Something is not right")),
+            "message": message,
+        },
         request=request,
     )
     response.status_int = status

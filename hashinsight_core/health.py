@@ -59,8 +59,10 @@ def readyz(request):
 
 def includeme(config):
     config.add_route("core.healthz", "/healthz")
-    config.add_view(healthz, route_name="core.healthz", renderer="json",
-                    permission=CorePermission.HEALTH_VIEW)
+    config.add_view(
+        healthz, route_name="core.healthz", renderer="json", permission=CorePermission.HEALTH_VIEW
+    )
     config.add_route("core.readyz", "/readyz")
-    config.add_view(readyz, route_name="core.readyz", renderer="json",
-                    permission=CorePermission.HEALTH_VIEW)
+    config.add_view(
+        readyz, route_name="core.readyz", renderer="json", permission=CorePermission.HEALTH_VIEW
+    )

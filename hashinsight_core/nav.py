@@ -26,9 +26,7 @@ def core_nav_items(request) -> list[NavItem]:
 
 def nav_items(request) -> list[NavItem]:
     items = core_nav_items(request)
-    for plugin_items in request.registry.plugin_manager.hook.hashinsight_nav_items(
-        request=request
-    ):
+    for plugin_items in request.registry.plugin_manager.hook.hashinsight_nav_items(request=request):
         items.extend(plugin_items or ())
     allowed = [item for item in items if request.has_permission(str(item.permission))]
     return sorted(allowed, key=lambda item: (item.order, item.route_name))

@@ -143,7 +143,7 @@ def includeme(config):
         info = {
             "title": f"{settings['brand.name']} API",
             "version": "1",
-            "description": "JSON API. Errors answer {\"error\": {\"code\", \"message\"}}.",
+            "description": 'JSON API. Errors answer {"error": {"code", "message"}}.',
         }
         document = merge(fragments, info)
         registry["openapi_document"] = document

@@ -48,7 +48,9 @@ def load(names: list[str]) -> tuple[pluggy.PluginManager, list[PluginInfo]]:
             continue
         if pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP, name=name) == 0:
             known = ", ".join(sorted(installed_plugins())) or "none"
-            raise PluginError(f"unknown plugin '{name}' in hashinsight.plugins (installed: {known})")
+            raise PluginError(
+                f"unknown plugin '{name}' in hashinsight.plugins (installed: {known})"
+            )
     infos = {
         name: PluginInfo(
             name=name,
@@ -77,7 +79,9 @@ def _dependency_order(infos: dict[str, PluginInfo], names: list[str]) -> list[Pl
         if name in seen:
             return
         if name in path:
-            raise PluginError(f"plugins require each other in a cycle: {' -> '.join(path + (name,))}")
+            raise PluginError(
+                f"plugins require each other in a cycle: {' -> '.join(path + (name,))}"
+            )
         for required in infos[name].requires:
             visit(required, path + (name,))
         seen.add(name)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from pyramid.authorization import ALL_PERMISSIONS, Allow, Authenticated, Everyone, ACLHelper
+from pyramid.authorization import ALL_PERMISSIONS, ACLHelper, Allow, Authenticated, Everyone
 from pyramid.exceptions import ConfigurationError
 
 from hashinsight_core.db import utcnow

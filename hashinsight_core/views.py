@@ -25,26 +25,42 @@ def safe_next(request, target: str | None) -> str:
     """Only same-site paths are followed after login or a language switch."""
     if target:
         parsed = urlparse(target)
-        if not parsed.scheme and not parsed.netloc and target.startswith("/") and not target.startswith("//"):
+        if (
+            not parsed.scheme
+            and not parsed.netloc
+            and target.startswith("/")
+            and not target.startswith("//")
+        ):
             return target
     return request.route_path("core.home")
 
 
-@view_config(route_name="core.home", renderer="hashinsight_core:templates/home.jinja2",
-             permission=CorePermission.HOME_VIEW)
+@view_config(
+    route_name="core.home",
+    renderer="hashinsight_core:templates/home.jinja2",
+    permission=CorePermission.HOME_VIEW,
+)
 def home(request):
     tiles = [item for item in request.nav_items if item.route_name != "core.home"]
     return {"tiles": tiles}
 
 
-@view_config(route_name="core.login", renderer="hashinsight_core:templates/login.jinja2",
-             permission=CorePermission.HOME_VIEW, request_method="GET")
+@view_config(
+    route_name="core.login",
+    renderer="hashinsight_core:templates/login.jinja2",
+    permission=CorePermission.HOME_VIEW,
+    request_method="GET",
+)
 def login_form(request):
     return {"email": "", "error": None, "next": request.GET.get("next", "")}
 
 
-@view_config(route_name="core.login", renderer="hashinsight_core:templates/login.jinja2",
-             permission=CorePermission.HOME_VIEW, request_method="POST")
+@view_config(
+    route_name="core.login",
+    renderer="hashinsight_core:templates/login.jinja2",
+    permission=CorePermission.HOME_VIEW,
+    request_method="POST",
+)
 def login(request):
     email = request.POST.get("email", "").strip().lower()
     password = request.POST.get("password", "")
@@ -76,7 +92,11 @@ def set_language(request):
     available = request.registry.settings["i18n.available_locales"]
     referer = request.referer or ""
     target = urlparse(referer)
-    back = target.path + (f"?{target.query}" if target.query else "") if target.netloc == request.host else None
+    back = (
+        target.path + (f"?{target.query}" if target.query else "")
+        if target.netloc == request.host
+        else None
+    )
     response = HTTPFound(safe_next(request, back))
     if code in available:
         response.set_cookie(LOCALE_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", path="/")

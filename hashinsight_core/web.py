@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pyramid.events import BeforeRender, NewResponse
 from pathlib import Path
 
+from pyramid.events import BeforeRender, NewResponse
 from pyramid.response import FileResponse, Response
 
 from hashinsight_core.i18n import LANGUAGE_NAMES
@@ -30,12 +30,7 @@ def brand(request) -> dict:
 
 def brand_css(request):
     b = request.brand
-    css = (
-        ":root{"
-        f"--hi-accent:{b['primary_color']};"
-        f"--hi-bg:{b['background_color']};"
-        "}\n"
-    )
+    css = f":root{{--hi-accent:{b['primary_color']};--hi-bg:{b['background_color']};}}\n"
     response = Response(css, content_type="text/css", charset="utf-8")
     response.cache_control.max_age = 300
     return response
@@ -76,7 +71,9 @@ def includeme(config):
         if not color.match(settings[key]):
             from pyramid.exceptions import ConfigurationError
 
-            raise ConfigurationError(f"{key} must be a hex colour like #f7931a, not {settings[key]!r}")
+            raise ConfigurationError(
+                f"{key} must be a hex colour like #f7931a, not {settings[key]!r}"
+            )
     config.add_request_method(brand, "brand", reify=True)
     config.add_static_view("static", "hashinsight_core:static", cache_max_age=3600)
     config.add_route("core.brand_css", "/brand.css")

@@ -17,7 +17,8 @@ def test_home_page_is_themed_and_lists_public_modules(webtest):
 def test_nav_shows_only_what_the_role_may_open(webtest, login_as):
     login_as("customer")
     assert 'data-route="hosting.site.list"' not in webtest.get("/").text
-    webtest.get("/hosting/sites/", status=403)
+    page = webtest.get("/hosting/sites/", status=403)
+    assert 'data-status="403"' in page.text  # the themed page, not a bare error
 
 
 def test_admin_nav_includes_hosting(webtest, login_as):
@@ -36,16 +37,26 @@ def test_anonymous_page_request_is_sent_to_login_and_back(webtest, engine):
 
 def test_wrong_password_is_refused_with_a_message(webtest, engine):
     email, _ = make_user(engine, "admin")
-    page = webtest.post("/login/", {"email": email, "password": "wrong password!",
-                                    "csrf_token": csrf_token(webtest)}, status=400)
+    page = webtest.post(
+        "/login/",
+        {"email": email, "password": "wrong password!", "csrf_token": csrf_token(webtest)},
+        status=400,
+    )
     assert "do not match" in page.text
     assert "hi_session" not in webtest.cookies
 
 
 def test_login_never_redirects_off_site(webtest, engine):
     email, password = make_user(engine, "viewer")
-    response = webtest.post("/login/", {"email": email, "password": password,
-                                        "next": "//evil.example/", "csrf_token": csrf_token(webtest)})
+    response = webtest.post(
+        "/login/",
+        {
+            "email": email,
+            "password": password,
+            "next": "//evil.example/",
+            "csrf_token": csrf_token(webtest),
+        },
+    )
     assert response.location.endswith("localhost/")
 
 
@@ -81,8 +92,11 @@ def test_unexpected_error_is_a_themed_500_and_json_under_api(db_url, engine):
 
 
 def test_brand_from_settings_is_applied(make_app):
-    app, _ = make_app(brand__name="Steppe Hosting", brand__primary_color="#00aa77",
-                      brand__support_email="help@steppe.example")
+    app, _ = make_app(
+        brand__name="Steppe Hosting",
+        brand__primary_color="#00aa77",
+        brand__support_email="help@steppe.example",
+    )
     page = app.get("/")
     assert "Steppe Hosting" in page.text and "HashInsight" not in page.text
     assert "help@steppe.example" in page.text
