@@ -23,8 +23,18 @@ from webtest import TestApp
 from hashinsight_core import make_config
 from hashinsight_core.db import get_tm_session, make_engine, metadata
 
-ALL_PLUGINS = ["calculator", "crm", "hosting", "controlplane", "curtailment", "treasury", "intelligence"]
-PG_URL = os.environ.get("HASHINSIGHT_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+ALL_PLUGINS = [
+    "calculator",
+    "crm",
+    "hosting",
+    "controlplane",
+    "curtailment",
+    "treasury",
+    "intelligence",
+]
+PG_URL = os.environ.get(
+    "HASHINSIGHT_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
+)
 REDIS_URL = os.environ.get("HASHINSIGHT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 PASSWORD = "correct horse battery staple"
@@ -161,8 +171,9 @@ def make_user(engine, role: str, email: str | None = None, password: str = PASSW
 
     email = email or f"{role}-{uuid.uuid4().hex[:8]}@example.com"
     with sa.orm.Session(engine) as session:
-        session.add(User(email=email, name=role.title(), role=role,
-                         password_hash=hash_password(password)))
+        session.add(
+            User(email=email, name=role.title(), role=role, password_hash=hash_password(password))
+        )
         session.commit()
     return email, password
 

@@ -10,7 +10,6 @@ class HostingPermission(StrEnum):
 
 def permission_specs():
     return [
-        PermissionSpec(HostingPermission.SITE_READ, "See sites",
-                       ("admin", "operator", "viewer")),
+        PermissionSpec(HostingPermission.SITE_READ, "See sites", ("admin", "operator", "viewer")),
         PermissionSpec(HostingPermission.SITE_WRITE, "Create and edit sites", ("admin",)),
     ]

@@ -30,13 +30,20 @@ API_PATHS = {
                 "responses": {
                     "200": {
                         "description": "Sites, by name",
-                        "content": {"application/json": {"schema": {
-                            "type": "object",
-                            "properties": {
-                                "items": {"type": "array", "items": {"$ref": "#/components/schemas/HostingSite"}},
-                                "total": {"type": "integer"},
-                            },
-                        }}},
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "items": {
+                                            "type": "array",
+                                            "items": {"$ref": "#/components/schemas/HostingSite"},
+                                        },
+                                        "total": {"type": "integer"},
+                                    },
+                                }
+                            }
+                        },
                     },
                     "403": {"$ref": "#/components/responses/Forbidden"},
                 },
@@ -47,10 +54,21 @@ API_PATHS = {
                 "operationId": "hosting.site.create",
                 "requestBody": {
                     "required": True,
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HostingSiteCreate"}}},
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/HostingSiteCreate"}
+                        }
+                    },
                 },
                 "responses": {
-                    "201": {"description": "Created", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HostingSite"}}}},
+                    "201": {
+                        "description": "Created",
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/HostingSite"}
+                            }
+                        },
+                    },
                     "400": {"$ref": "#/components/responses/BadRequest"},
                     "409": {"$ref": "#/components/responses/BadRequest"},
                     "422": {"$ref": "#/components/responses/BadRequest"},
@@ -62,9 +80,23 @@ API_PATHS = {
                 "tags": ["hosting"],
                 "summary": "One site",
                 "operationId": "hosting.site.get",
-                "parameters": [{"name": "site_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "parameters": [
+                    {
+                        "name": "site_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "integer"},
+                    }
+                ],
                 "responses": {
-                    "200": {"description": "The site", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HostingSite"}}}},
+                    "200": {
+                        "description": "The site",
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/HostingSite"}
+                            }
+                        },
+                    },
                     "404": {"$ref": "#/components/responses/NotFound"},
                 },
             }

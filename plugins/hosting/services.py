@@ -23,7 +23,9 @@ def create_site(request, name: str, timezone: str = "UTC", capacity_kw: float = 
     try:
         zoneinfo.ZoneInfo(timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(f"'{timezone}' is not a time zone (try Asia/Almaty or UTC)", "timezone") from None
+        raise InvalidInput(
+            f"'{timezone}' is not a time zone (try Asia/Almaty or UTC)", "timezone"
+        ) from None
     try:
         capacity_kw = float(capacity_kw)
     except (TypeError, ValueError):

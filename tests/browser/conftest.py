@@ -18,9 +18,15 @@ from tests.conftest import base_settings, unavailable
 CHROMIUM = "/usr/bin/chromium"
 OUTPUT = Path(os.environ.get("HASHINSIGHT_TEST_OUTPUT", "test-output"))
 CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-    "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 

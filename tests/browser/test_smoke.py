@@ -8,7 +8,10 @@ pytestmark = pytest.mark.browser
 def test_home_page_in_english_and_chinese_loads_cleanly(page, live_server):
     page.goto(f"{live_server}/")
     assert page.locator('[data-route="core.home"]').count() == 1
-    assert page.locator("body").evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(26, 29, 46)"
+    assert (
+        page.locator("body").evaluate("e => getComputedStyle(e).backgroundColor")
+        == "rgb(26, 29, 46)"
+    )
     assert page.title().endswith("HashInsight")
     path = screenshot(page, "home-en")
     assert path.stat().st_size > 10_000

@@ -21,8 +21,9 @@ def test_readyz_is_503_with_the_failing_check_named():
     from hashinsight_core import make_config
     from tests.conftest import base_settings
 
-    settings = base_settings("postgresql+psycopg2://nobody@127.0.0.1:1/none",
-                             **{"redis.url": "redis://127.0.0.1:1/0"})
+    settings = base_settings(
+        "postgresql+psycopg2://nobody@127.0.0.1:1/none", **{"redis.url": "redis://127.0.0.1:1/0"}
+    )
     app = TestApp(make_config(settings, environ={}).make_wsgi_app())
     body = app.get("/readyz", status=503).json
     assert body["status"] == "fail"

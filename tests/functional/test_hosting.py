@@ -19,15 +19,21 @@ def test_admin_creates_a_site_through_the_api_and_sees_it_listed(webtest, login_
 def test_site_api_rejects_bad_input_with_a_clear_message_and_writes_nothing(webtest, login_as):
     login_as("admin")
     headers = api_headers(webtest)
-    bad = webtest.post_json("/api/v1/hosting/sites", {"name": "A", "capacity_kw": -5},
-                            headers=headers, status=400).json
+    bad = webtest.post_json(
+        "/api/v1/hosting/sites", {"name": "A", "capacity_kw": -5}, headers=headers, status=400
+    ).json
     assert bad["error"]["code"] == "invalid_request"
     assert "capacity_kw" in bad["error"]["message"]
-    zone = webtest.post_json("/api/v1/hosting/sites", {"name": "A", "timezone": "Mars/Olympus"},
-                             headers=headers, status=422).json
+    zone = webtest.post_json(
+        "/api/v1/hosting/sites",
+        {"name": "A", "timezone": "Mars/Olympus"},
+        headers=headers,
+        status=422,
+    ).json
     assert "time zone" in zone["error"]["message"]
-    unknown = webtest.post_json("/api/v1/hosting/sites", {"name": "A", "colour": "red"},
-                                headers=headers, status=400).json
+    unknown = webtest.post_json(
+        "/api/v1/hosting/sites", {"name": "A", "colour": "red"}, headers=headers, status=400
+    ).json
     assert "colour" in unknown["error"]["message"]
     assert webtest.get("/api/v1/hosting/sites").json["total"] == 0
 
@@ -36,8 +42,9 @@ def test_duplicate_site_name_is_a_conflict(webtest, login_as):
     login_as("admin")
     headers = api_headers(webtest)
     webtest.post_json("/api/v1/hosting/sites", {"name": "Same"}, headers=headers, status=201)
-    error = webtest.post_json("/api/v1/hosting/sites", {"name": "Same"}, headers=headers,
-                              status=409).json
+    error = webtest.post_json(
+        "/api/v1/hosting/sites", {"name": "Same"}, headers=headers, status=409
+    ).json
     assert error["error"]["code"] == "conflict"
 
 
@@ -57,8 +64,15 @@ def test_site_form_without_csrf_token_is_refused_and_writes_nothing(webtest, log
 
 def test_admin_adds_a_site_with_the_form(webtest, login_as):
     login_as("admin")
-    page = webtest.post("/hosting/sites/", {"name": "North", "timezone": "UTC",
-                                            "capacity_kw": "1200", "csrf_token": csrf_token(webtest)})
+    page = webtest.post(
+        "/hosting/sites/",
+        {
+            "name": "North",
+            "timezone": "UTC",
+            "capacity_kw": "1200",
+            "csrf_token": csrf_token(webtest),
+        },
+    )
     assert page.status_int == 303
     assert "North" in page.follow().text
 

@@ -36,6 +36,10 @@ def test_invalid_json_body_is_a_400_with_a_message(webtest, login_as):
     from tests.conftest import api_headers
 
     login_as("admin")
-    response = webtest.post("/api/v1/hosting/sites", "{not json", headers={
-        **api_headers(webtest), "Content-Type": "application/json"}, status=400)
+    response = webtest.post(
+        "/api/v1/hosting/sites",
+        "{not json",
+        headers={**api_headers(webtest), "Content-Type": "application/json"},
+        status=400,
+    )
     assert response.json["error"]["message"]

@@ -27,7 +27,8 @@ def test_models_and_migrations_agree(engine):
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         diff = [
-            d for d in compare_metadata(context, metadata)
+            d
+            for d in compare_metadata(context, metadata)
             if not (d[0] in {"add_table", "remove_table"} and d[1].name not in shipped)
         ]
     assert diff == [], f"models and migrations disagree: {diff}"
@@ -47,9 +48,12 @@ def test_enabling_more_plugins_later_keeps_existing_data(tmp_path):
     assert migrate.upgrade(url, ["hosting"]) == ["core", "hosting"]
     engine = make_engine(url)
     with engine.begin() as conn:
-        conn.execute(sa.text(
-            "INSERT INTO hosting_sites (name, timezone, capacity_kw, created_at, updated_at) "
-            "VALUES ('Kept', 'UTC', 10, '2026-01-01', '2026-01-01')"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO hosting_sites (name, timezone, capacity_kw, created_at, updated_at) "
+                "VALUES ('Kept', 'UTC', 10, '2026-01-01', '2026-01-01')"
+            )
+        )
     migrate.upgrade(url, ALL_PLUGINS)
     migrate.upgrade(url, ALL_PLUGINS)  # running again is a no-op
     with engine.connect() as conn:

@@ -39,7 +39,9 @@ def hashinsight_permissions():
 
 @hookimpl
 def hashinsight_nav_items(request):
-    return [NavItem("Partner notes", "partner_demo.note.list", PartnerPermission.NOTE_READ, "star", 90)]
+    return [
+        NavItem("Partner notes", "partner_demo.note.list", PartnerPermission.NOTE_READ, "star", 90)
+    ]
 
 
 @hookimpl

@@ -14,14 +14,21 @@ def run_cli(*args, env=None, stdin=None):
 
     clean = {k: v for k, v in os.environ.items() if not k.startswith("HASHINSIGHT_")}
     full_env = {**clean, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "hashinsight_core.cli", *args], capture_output=True,
-                          text=True, env=full_env, input=stdin, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "hashinsight_core.cli", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        input=stdin,
+        timeout=120,
+    )
 
 
 @pytest.fixture
 def ini(tmp_path):
     path = tmp_path / "site.ini"
-    path.write_text(textwrap.dedent(f"""
+    path.write_text(
+        textwrap.dedent(f"""
         [app:main]
         use = egg:hashinsight
         hashinsight.plugins = hosting
@@ -30,7 +37,8 @@ def ini(tmp_path):
         huey.backend = sqlite
         huey.sqlite_path = {tmp_path}/var/huey.sqlite
         hashinsight.var_dir = {tmp_path}/var
-    """))
+    """)
+    )
     return str(path)
 
 
@@ -44,7 +52,10 @@ def test_unknown_command_is_one_line_and_exit_2(capsys):
 
 def test_missing_config_file_is_one_line(capsys):
     assert main(["migrate", "/nope/missing.ini"]) == 1
-    assert capsys.readouterr().err.strip() == "hashinsight: error: config file '/nope/missing.ini' not found"
+    assert (
+        capsys.readouterr().err.strip()
+        == "hashinsight: error: config file '/nope/missing.ini' not found"
+    )
 
 
 def test_migrate_then_create_user_then_refuse_duplicate(ini):
@@ -53,24 +64,49 @@ def test_migrate_then_create_user_then_refuse_duplicate(ini):
     assert "up to date (core, hosting)" in first.stdout
     assert run_cli("migrate", ini).returncode == 0  # again: nothing to do, nothing lost
 
-    created = run_cli("create-user", ini, "--email", "Boss@Example.com", "--role", "owner",
-                      "--password-stdin", stdin="a long enough password\n")
+    created = run_cli(
+        "create-user",
+        ini,
+        "--email",
+        "Boss@Example.com",
+        "--role",
+        "owner",
+        "--password-stdin",
+        stdin="a long enough password\n",
+    )
     assert created.returncode == 0, created.stderr
     assert "created owner boss@example.com" in created.stdout
 
-    again = run_cli("create-user", ini, "--email", "boss@example.com", "--password-stdin",
-                    stdin="a long enough password\n")
+    again = run_cli(
+        "create-user",
+        ini,
+        "--email",
+        "boss@example.com",
+        "--password-stdin",
+        stdin="a long enough password\n",
+    )
     assert again.returncode == 1
     assert again.stderr.strip().splitlines()[-1] == (
-        "hashinsight: error: an account for boss@example.com already exists")
+        "hashinsight: error: an account for boss@example.com already exists"
+    )
 
 
 def test_create_user_rejects_bad_role_and_short_password(ini):
     run_cli("migrate", ini)
-    role = run_cli("create-user", ini, "--email", "a@example.com", "--role", "king",
-                   "--password-stdin", stdin="a long enough password\n")
+    role = run_cli(
+        "create-user",
+        ini,
+        "--email",
+        "a@example.com",
+        "--role",
+        "king",
+        "--password-stdin",
+        stdin="a long enough password\n",
+    )
     assert role.returncode == 1 and "unknown role 'king'" in role.stderr
-    short = run_cli("create-user", ini, "--email", "a@example.com", "--password-stdin", stdin="short\n")
+    short = run_cli(
+        "create-user", ini, "--email", "a@example.com", "--password-stdin", stdin="short\n"
+    )
     assert short.returncode == 1 and "at least 12 characters" in short.stderr
 
 
@@ -79,7 +115,8 @@ def test_unknown_plugin_from_the_environment_is_one_line(ini):
     assert result.returncode == 1
     assert result.stderr.strip() == (
         "hashinsight: error: unknown plugin 'mining-magic' in hashinsight.plugins "
-        "(installed: " + result.stderr.split("(installed: ")[1].strip())
+        "(installed: " + result.stderr.split("(installed: ")[1].strip()
+    )
 
 
 def test_plugins_command_lists_enabled_and_disabled(ini):

@@ -34,7 +34,10 @@ def test_every_user_facing_string_has_a_chinese_translation():
             text = text[0]
         if not text or (message and message.fuzzy):
             missing.append(f"{where}: {msgid!r}")
-    assert not missing, "strings without a Chinese translation (run make extract, then translate):\n" + "\n".join(missing)
+    assert not missing, (
+        "strings without a Chinese translation (run make extract, then translate):\n"
+        + "\n".join(missing)
+    )
 
 
 def test_language_switch_sticks_and_translates_the_shell(webtest):

@@ -2,7 +2,15 @@ import pytest
 
 from hashinsight_core.plugins import PluginError, installed_plugins, load
 
-SHIPPED = {"calculator", "crm", "hosting", "controlplane", "curtailment", "treasury", "intelligence"}
+SHIPPED = {
+    "calculator",
+    "crm",
+    "hosting",
+    "controlplane",
+    "curtailment",
+    "treasury",
+    "intelligence",
+}
 
 
 def test_every_shipped_plugin_is_registered_as_an_entry_point():

@@ -13,8 +13,11 @@ GOOD_SECRET = "x" * 48
 def test_environment_overrides_the_ini():
     settings = resolve(
         {"sqlalchemy.url": "sqlite://", "hashinsight.plugins": "calculator"},
-        {"DATABASE_URL": "postgresql://db/x", "HASHINSIGHT_PLUGINS": "hosting crm",
-         "REDIS_URL": "redis://r:6379/0"},
+        {
+            "DATABASE_URL": "postgresql://db/x",
+            "HASHINSIGHT_PLUGINS": "hosting crm",
+            "REDIS_URL": "redis://r:6379/0",
+        },
     )
     assert settings["sqlalchemy.url"] == "postgresql://db/x"
     assert settings["hashinsight.plugins"] == ["hosting", "crm"]
@@ -22,8 +25,9 @@ def test_environment_overrides_the_ini():
 
 
 def test_empty_plugin_variable_means_no_plugins():
-    settings = resolve({"sqlalchemy.url": "sqlite://", "hashinsight.plugins": "crm"},
-                       {"HASHINSIGHT_PLUGINS": ""})
+    settings = resolve(
+        {"sqlalchemy.url": "sqlite://", "hashinsight.plugins": "crm"}, {"HASHINSIGHT_PLUGINS": ""}
+    )
     assert settings["hashinsight.plugins"] == []
 
 
