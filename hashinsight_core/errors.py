@@ -8,6 +8,7 @@ from pyramid.httpexceptions import HTTPException, HTTPFound, HTTPNotFound, HTTPS
 from pyramid.i18n import TranslationStringFactory
 from pyramid.renderers import render_to_response
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
+from sqlalchemy.exc import IntegrityError
 
 from hashinsight_core.exceptions import DomainError
 
@@ -41,6 +42,15 @@ def wants_json(request) -> bool:
         return True
     offers = request.accept.acceptable_offers(["text/html", "application/json"])
     return bool(offers) and offers[0][0] == "application/json"
+
+
+def fresh_transaction(request) -> None:
+    """Abort the failed transaction and open a clean one, so the error page can still read
+    the database (PostgreSQL refuses every query in a transaction that hit an error)."""
+    request.tm.abort()
+    request.tm.begin()
+    for name in ("user_session", "user", "nav_items"):  # reified from the old transaction
+        request.__dict__.pop(name, None)
 
 
 def error_response(request, status: int, message: str, code: str | None = None, details=None):
@@ -104,9 +114,22 @@ def domain_error(exc, request):
     return error_response(request, exc.status, exc.message, code=exc.code, details=details)
 
 
+@exception_view_config(IntegrityError)
+def integrity_error(exc, request):
+    # Services check uniqueness first; this catches the race where two requests pass that
+    # check together and the database's constraint decides. The transaction is rolled back.
+    log.info("integrity error on %s %s: %s", request.method, request.path, exc.orig)
+    fresh_transaction(request)
+    message = request.localizer.translate(
+        _("This conflicts with something saved at the same moment. Please reload and try again.")
+    )
+    return error_response(request, 409, message, code="conflict")
+
+
 @exception_view_config(Exception)
 def server_error(exc, request):
     log.exception("unhandled error on %s %s", request.method, request.path)
+    fresh_transaction(request)
     message = request.localizer.translate(
         _("The error has been logged. Please try again in a moment.")
     )

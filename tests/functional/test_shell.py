@@ -1,10 +1,11 @@
 """The web shell: pages, login, nav by permission, errors, brand, language, headers."""
 
 import pytest
+import sqlalchemy as sa
 from webtest import TestApp
 
 from hashinsight_core import make_config
-from tests.conftest import base_settings, csrf_token, make_user
+from tests.conftest import base_settings, csrf_token, login, make_user
 
 
 def test_home_page_is_themed_and_lists_public_modules(webtest):
@@ -121,3 +122,28 @@ def test_view_raising_not_found_with_message_keeps_it(webtest, login_as):
     login_as("admin")
     error = webtest.get("/api/v1/hosting/sites/999", status=404).json["error"]
     assert error["message"] == "no such site"
+
+
+def test_a_unique_constraint_race_is_a_409_not_a_500(db_url, engine):
+    """Two requests can pass a service's uniqueness check together; the database decides."""
+    from hashinsight_core.models import User
+
+    config = make_config({**base_settings(db_url), "hashinsight.engine": engine}, environ={})
+
+    def add_twice(request):
+        for _ in range(2):
+            request.dbsession.add(User(email="same@example.com", password_hash="x"))
+            request.dbsession.flush()
+
+    config.add_route("test.race", "/api/v1/race")
+    config.add_route("test.race_page", "/race")
+    config.add_view(add_twice, route_name="test.race", permission="core:home:view")
+    config.add_view(add_twice, route_name="test.race_page", permission="core:home:view")
+    client = TestApp(config.make_wsgi_app())
+    body = client.get("/api/v1/race", status=409).json
+    assert body["error"]["code"] == "conflict"
+    login(client, engine, "viewer")  # the themed page reads the user from the database
+    assert 'data-status="409"' in client.get("/race", status=409).text
+    with engine.connect() as conn:
+        emails = conn.scalars(sa.select(User.email)).all()
+    assert "same@example.com" not in emails

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -16,7 +16,8 @@ def source_messages() -> dict[str, str]:
     found = {}
     for folder in ("hashinsight_core", "plugins"):
         for filename, lineno, message, _comments, _context in extract_from_dir(
-            ROOT / folder, METHODS, OPTIONS, keywords={"_": None, "N_": None}
+            # {% trans %} blocks come out as gettext/ngettext calls: keep the default keywords.
+            ROOT / folder, METHODS, OPTIONS, keywords={**DEFAULT_KEYWORDS, "N_": None}
         ):
             msgid = message[0] if isinstance(message, tuple) else message
             found.setdefault(msgid, f"{folder}/{filename}:{lineno}")
