@@ -217,8 +217,10 @@ def cmd_plugins(args) -> int:
 def cmd_revision(args) -> int:
     from hashinsight_core import migrate
 
-    settings = effective_settings(args.ini)
-    migrate.revision(settings["sqlalchemy.url"], args.branch, args.message)
+    try:
+        migrate.revision(args.branch, args.message)
+    except ValueError as error:
+        raise CLIError(str(error)) from None
     return 0
 
 
@@ -255,7 +257,9 @@ def build_parser() -> Parser:
         p.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "6543")))
     add("plugins", cmd_plugins, "list installed plugins and which are enabled")
-    p = add("revision", cmd_revision, "write a new migration for the core or one plugin")
+    text = "write a new migration for the core or one plugin (from its models)"
+    p = sub.add_parser("revision", help=text, description=text)
+    p.set_defaults(func=cmd_revision)
     p.add_argument("--branch", required=True, help="'core' or a plugin name")
     p.add_argument("-m", "--message", required=True)
     return parser

@@ -10,14 +10,13 @@ folder is known to alembic, so a database that once had a plugin enabled still r
 from __future__ import annotations
 
 import os
+import tempfile
 from importlib import import_module
 from importlib.metadata import entry_points
 from pathlib import Path
 
-import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
-from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from hashinsight_core.plugins import ENTRY_POINT_GROUP
@@ -64,38 +63,29 @@ def upgrade(url: str, plugin_names: list[str], connection=None) -> list[str]:
     return branches
 
 
-def current_heads(url: str, connection=None) -> set[str]:
-    engine = None
-    if connection is None:
-        engine = sa.create_engine(url)
-        connection = engine.connect()
-    try:
-        return set(MigrationContext.configure(connection).get_current_heads())
-    finally:
-        if engine is not None:
-            connection.close()
-            engine.dispose()
+def revision(branch: str, message: str, autogenerate: bool = True) -> None:
+    """Write a new revision on ``branch`` (a plugin name or ``core``).
 
-
-def revision(url: str, branch: str, message: str, autogenerate: bool = True) -> None:
-    """Write a new revision on ``branch`` (a plugin name or ``core``)."""
-    cfg = alembic_config(url)
-    cfg.attributes["only_branch"] = branch
+    Autogenerate compares the models with a scratch SQLite database brought to every
+    installed branch's head, so no real database is needed and other branches' tables are
+    never picked up (``env.py`` keeps only the branch's own tables).
+    """
     folder = CORE_DIR / "versions" if branch == "core" else plugin_version_dirs().get(branch)
     if folder is None:
-        raise ValueError(f"plugin '{branch}' has no migrations folder")
-    script = ScriptDirectory.from_config(cfg)
-    try:
-        script.get_revision(f"{branch}@head")
-        head, labels = f"{branch}@head", None
-    except Exception:  # noqa: BLE001 - no revision on this branch yet: start the branch
-        head, labels = "base", branch
-    command.revision(
-        cfg,
-        message=message,
-        autogenerate=autogenerate,
-        head=head,
-        branch_label=labels,
-        version_path=str(folder),
-        depends_on=None if branch == "core" or labels is None else "core@head",
-    )
+        raise ValueError(f"plugin '{branch}' is not installed or has no migrations folder")
+    with tempfile.TemporaryDirectory() as scratch:
+        cfg = alembic_config(f"sqlite:///{scratch}/scratch.sqlite")
+        cfg.attributes["only_branch"] = branch
+        command.upgrade(cfg, "heads")
+        script = ScriptDirectory.from_config(cfg)
+        labels = {label for rev in script.walk_revisions() for label in rev.branch_labels}
+        starting = branch not in labels
+        command.revision(
+            cfg,
+            message=message,
+            autogenerate=autogenerate,
+            head="base" if starting else f"{branch}@head",
+            branch_label=branch if starting else None,
+            version_path=str(folder),
+            depends_on="core@head" if starting and branch != "core" else None,
+        )

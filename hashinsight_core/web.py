@@ -75,7 +75,8 @@ def includeme(config):
                 f"{key} must be a hex colour like #f7931a, not {settings[key]!r}"
             )
     config.add_request_method(brand, "brand", reify=True)
-    config.add_static_view("static", "hashinsight_core:static", cache_max_age=3600)
+    # Each area serves its files under /static/<area>/ ("core" for the shell).
+    config.add_static_view("static/core", "hashinsight_core:static", cache_max_age=3600)
     config.add_route("core.brand_css", "/brand.css")
     config.add_view(brand_css, route_name="core.brand_css", permission=CorePermission.HOME_VIEW)
     config.add_route("core.favicon", "/favicon.ico")

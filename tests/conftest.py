@@ -152,15 +152,24 @@ def _clean_tables(request):
 
 @pytest.fixture
 def dbsession(engine):
-    """A session for arranging and checking rows; commit with ``transaction.commit()``."""
+    """A session for arranging and checking rows, outside any request.
+
+    ``dbsession.commit_now()`` commits what was added so the app sees it, and starts a new
+    transaction for the rest of the test; anything left uncommitted is rolled back.
+    """
     factory = sa.orm.sessionmaker(bind=engine, expire_on_commit=False)
     tm = transaction.TransactionManager(explicit=True)
     tm.begin()
     session = get_tm_session(factory, tm)
     session.tm = tm
+
+    def commit_now():
+        tm.commit()
+        tm.begin()
+
+    session.commit_now = commit_now
     yield session
-    if tm.isDoomed() or tm.get().status == "Active":
-        tm.abort()
+    tm.abort()
     session.close()
 
 
