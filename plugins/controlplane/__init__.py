@@ -16,10 +16,12 @@ def includeme(config):
         raise ConfigurationError(str(error)) from None
 
     config.add_route("controlplane.command.list", "/controlplane/commands/")
-    config.add_route("controlplane.command.cancel",
-                     "/controlplane/commands/{command_id:\\d+}/cancel/")
+    config.add_route(
+        "controlplane.command.cancel", "/controlplane/commands/{command_id:\\d+}/cancel/"
+    )
     config.add_route("controlplane.api.command.collection", "/api/v1/controlplane/commands")
-    config.add_route("controlplane.api.command.cancel",
-                     "/api/v1/controlplane/commands/{command_id:\\d+}/cancel")
-    config.add_static_view("static/controlplane", "plugins.controlplane:static")
+    config.add_route(
+        "controlplane.api.command.cancel", "/api/v1/controlplane/commands/{command_id:\\d+}/cancel"
+    )
+    config.add_static_view("static/controlplane", "plugins.controlplane:static", cache_max_age=3600)
     config.scan("plugins.controlplane.views")
