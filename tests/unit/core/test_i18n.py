@@ -17,7 +17,10 @@ def source_messages() -> dict[str, str]:
     for folder in ("hashinsight_core", "plugins"):
         for filename, lineno, message, _comments, _context in extract_from_dir(
             # {% trans %} blocks come out as gettext/ngettext calls: keep the default keywords.
-            ROOT / folder, METHODS, OPTIONS, keywords={**DEFAULT_KEYWORDS, "N_": None}
+            ROOT / folder,
+            METHODS,
+            OPTIONS,
+            keywords={**DEFAULT_KEYWORDS, "N_": None},
         ):
             msgid = message[0] if isinstance(message, tuple) else message
             found.setdefault(msgid, f"{folder}/{filename}:{lineno}")
