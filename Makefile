@@ -16,7 +16,9 @@ help: ## show this help
 run: install assets catalogs ## set up everything and run the demo on http://localhost:6543
 	$(BIN)/hashinsight demo $(INI)
 
-test: install-test assets catalogs ## set up the test tools and run the whole suite (SQLite, then PostgreSQL)
+test: install-test assets catalogs ## set up the test tools, lint, and run the whole suite (SQLite, then PostgreSQL)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	@scripts/run-tests
 
 test-sqlite: install-test assets catalogs ## the suite on SQLite only
