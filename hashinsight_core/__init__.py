@@ -52,6 +52,8 @@ def make_config(settings: dict, environ=None) -> Configurator:
         "db",
         "tasks",
         "events",
+        "sessions",
+        "throttle",
         "security",
         "i18n",
         "nav",

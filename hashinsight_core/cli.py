@@ -82,24 +82,13 @@ def cmd_migrate(args) -> int:
 
 
 def create_user(request, email: str, password: str, role: str, name: str = ""):
-    import sqlalchemy as sa
+    from hashinsight_core import accounts
+    from hashinsight_core.exceptions import DomainError
 
-    from hashinsight_core.models import User
-    from hashinsight_core.security import BUILTIN_ROLES, hash_password
-
-    email = email.strip().lower()
-    if "@" not in email or len(email) > 254:
-        raise CLIError(f"'{email}' is not an e-mail address")
-    if role not in BUILTIN_ROLES:
-        raise CLIError(f"unknown role '{role}' (use one of: {', '.join(BUILTIN_ROLES)})")
-    if len(password) < 12:
-        raise CLIError("the password must be at least 12 characters long")
-    if request.dbsession.scalar(sa.select(User.id).where(User.email == email)) is not None:
-        raise CLIError(f"an account for {email} already exists")
-    user = User(email=email, name=name, role=role, password_hash=hash_password(password))
-    request.dbsession.add(user)
-    request.dbsession.flush()
-    return user
+    try:
+        return accounts.create_user(request.dbsession, email, password, role, name)
+    except DomainError as error:
+        raise CLIError(request.localizer.translate(error.message)) from None
 
 
 def cmd_create_user(args) -> int:
@@ -168,9 +157,9 @@ def ensure_demo_owner(ini: str, settings: dict) -> tuple[str, str]:
                 if exists is None:
                     create_user(request, email, password, "owner", "Demo Owner")
                 else:
-                    from hashinsight_core.security import hash_password
+                    from hashinsight_core.accounts import change_password
 
-                    request.dbsession.get(User, exists).password_hash = hash_password(password)
+                    change_password(request.dbsession.get(User, exists), password)
                 login_file.write_text(f"{email}\n{password}\n")
                 login_file.chmod(0o600)
     finally:

@@ -49,7 +49,7 @@ def fresh_transaction(request) -> None:
     the database (PostgreSQL refuses every query in a transaction that hit an error)."""
     request.tm.abort()
     request.tm.begin()
-    for name in ("user_session", "user", "nav_items"):  # reified from the old transaction
+    for name in ("session_and_user", "user", "nav_items"):  # reified from the old transaction
         request.__dict__.pop(name, None)
 
 
@@ -110,8 +110,9 @@ def http_exception(exc, request):
 
 @exception_view_config(DomainError)
 def domain_error(exc, request):
-    details = [{"field": exc.field, "message": exc.message}] if exc.field else None
-    return error_response(request, exc.status, exc.message, code=exc.code, details=details)
+    message = request.localizer.translate(exc.message)  # plain strings pass through
+    details = [{"field": exc.field, "message": message}] if exc.field else None
+    return error_response(request, exc.status, message, code=exc.code, details=details)
 
 
 @exception_view_config(IntegrityError)

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hashinsight_core.db import Base, TimestampMixin, utcnow
+
+
+def new_stamp() -> str:
+    return secrets.token_hex(16)
 
 
 class User(TimestampMixin, Base):
@@ -21,6 +26,17 @@ class User(TimestampMixin, Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str | None] = mapped_column(sa.String(10))
     last_login_at: Mapped[dt.datetime | None]
+    # Access period: outside [valid_from, valid_until] (UTC days) the account cannot log in.
+    valid_from: Mapped[dt.date | None]
+    valid_until: Mapped[dt.date | None]
+    # Changing the stamp ends every session of the account at once (password change,
+    # disable, role change, "log out everywhere"): each session remembers the stamp it began
+    # with and stops working when they differ.
+    security_stamp: Mapped[str] = mapped_column(sa.String(32), default=new_stamp)
+    password_changed_at: Mapped[dt.datetime | None]
+
+    def end_all_sessions(self) -> None:
+        self.security_stamp = new_stamp()
 
     sessions: Mapped[list[UserSession]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -35,6 +51,7 @@ class UserSession(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("core_users.id", ondelete="CASCADE"))
+    stamp: Mapped[str] = mapped_column(sa.String(32))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     ip_address: Mapped[str | None] = mapped_column(sa.String(45))

@@ -33,10 +33,93 @@ ERROR_SCHEMA = {
 }
 
 
+# --- helpers for plugins' fragments: one way to write the common shapes -----------------
+
+MAX_LIMIT = 200
+DEFAULT_LIMIT = 50
+
+
+def ref(name: str) -> dict:
+    """A reference to a schema in ``components/schemas``."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def json_content(schema: dict, example=None) -> dict:
+    """A JSON media type; ``example`` (optional) is shown next to the schema in the docs."""
+    media = {"schema": schema}
+    if example is not None:
+        media["example"] = example
+    return {"application/json": media}
+
+
+def json_body(schema: dict, example=None) -> dict:
+    """A required JSON request body."""
+    return {"required": True, "content": json_content(schema, example)}
+
+
+def json_response(description: str, schema: dict) -> dict:
+    return {"description": description, "content": json_content(schema)}
+
+
 def error_response(description: str) -> dict:
+    return json_response(description, ref("Error"))
+
+
+def path_id(name: str) -> dict:
+    """An integer id in the path, e.g. ``{site_id}``."""
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+# Every list endpoint pages the same way: ?limit=&offset=, answering items/total/limit/offset.
+PAGE_PARAMETERS = [
+    {
+        "name": "limit",
+        "in": "query",
+        "description": f"How many items (1 to {MAX_LIMIT}).",
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+    },
+    {
+        "name": "offset",
+        "in": "query",
+        "description": "How many items to skip.",
+        "schema": {"type": "integer", "minimum": 0, "default": 0},
+    },
+]
+
+
+def page_of(item_schema: dict, **extra_properties) -> dict:
+    """The answer of a list endpoint."""
     return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        "type": "object",
+        "required": ["items", "total", "limit", "offset"],
+        "properties": {
+            "items": {"type": "array", "items": item_schema},
+            "total": {"type": "integer", "description": "All matching items, not just this page"},
+            "limit": {"type": "integer"},
+            "offset": {"type": "integer"},
+            **extra_properties,
+        },
+    }
+
+
+def paginate(request, query, serialize) -> dict:
+    """Run ``query`` (a SQLAlchemy select) for the page asked in ``request`` (``?limit=&offset=``,
+    validated by the document) and answer in the ``page_of`` shape."""
+    import sqlalchemy as sa
+
+    params = request.openapi.parameters.query if hasattr(request, "openapi") else {}
+    limit = min(int(params.get("limit", DEFAULT_LIMIT)), MAX_LIMIT)
+    offset = int(params.get("offset", 0))
+    counted = query.order_by(None).subquery()  # the order does not change the count
+    total = request.dbsession.scalar(sa.select(sa.func.count()).select_from(counted))
+    # Past the end there is nothing to fetch; asking anyway would hand the database an offset
+    # it may not hold (above 2**63 is a 500 on SQLite and PostgreSQL), so it is not asked.
+    rows = [] if offset >= total else request.dbsession.scalars(query.limit(limit).offset(offset))
+    return {
+        "items": [serialize(row) for row in rows],
+        "total": total,
+        "limit": limit,
+        "offset": offset,
     }
 
 

@@ -1,4 +1,4 @@
-"""Authentication (server-side sessions, argon2 passwords) and RBAC.
+"""Who is asking (server-side sessions, see sessions.py) and what they may do (RBAC).
 
 Roles hold the permissions that the core and the enabled plugins declare through
 ``hashinsight_permissions``. The root resource's ``__acl__`` is built from those grants, so
@@ -7,26 +7,14 @@ object resources (ABAC) can later add their own ``__acl__`` entries on top.
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-import sqlalchemy as sa
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from pyramid.authorization import ALL_PERMISSIONS, ACLHelper, Allow, Authenticated, Everyone
-from pyramid.exceptions import ConfigurationError
-
-from hashinsight_core.db import utcnow
+from pyramid.exceptions import BadCSRFOrigin, ConfigurationError
 
 BUILTIN_ROLES = ("owner", "admin", "operator", "customer", "viewer")
 ANONYMOUS = "anonymous"
-SESSION_COOKIE = "hi_session"
-
-# OWASP's first argon2id profile: 19 MiB, 2 passes, 1 lane.
-password_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
 
 @dataclass(frozen=True)
@@ -34,21 +22,6 @@ class PermissionSpec:
     permission: str
     description: str
     roles: Iterable[str] = field(default=())
-
-
-def hash_password(password: str) -> str:
-    return password_hasher.hash(password)
-
-
-def verify_password(password_hash: str, password: str) -> bool:
-    try:
-        return password_hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class Root:
@@ -74,7 +47,6 @@ class SessionSecurityPolicy:
     """Identity from the server-side session cookie; permissions from the context's ACL."""
 
     def __init__(self, settings):
-        self.idle = dt.timedelta(minutes=int(settings.get("session.idle_minutes", 60)))
         self.helper = ACLHelper()
 
     def identity(self, request):
@@ -98,69 +70,48 @@ class SessionSecurityPolicy:
         return []
 
 
-def load_session(request):
-    """The current UserSession, or None; slides the idle timeout forward."""
-    from hashinsight_core.models import UserSession
-
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token:
-        return None
-    row = request.dbsession.scalar(
-        sa.select(UserSession).where(UserSession.token_hash == token_digest(token))
-    )
-    if row is None or not row.user.is_active:
-        return None
-    policy: SessionSecurityPolicy = request.registry["security_policy"]
-    now = utcnow()
-    if now - row.last_seen_at > policy.idle:
-        request.dbsession.delete(row)
-        return None
-    if now - row.last_seen_at > dt.timedelta(minutes=1):
-        row.last_seen_at = now
-    return row
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
-def start_session(request, user, response) -> None:
-    """Log ``user`` in: a fresh random session id in the cookie, only its hash in the table."""
-    from hashinsight_core.models import UserSession
-
-    token = secrets.token_urlsafe(32)
-    request.dbsession.add(
-        UserSession(
-            token_hash=token_digest(token),
-            user=user,
-            ip_address=request.client_addr,
-            user_agent=(request.user_agent or "")[:300],
-        )
-    )
-    user.last_login_at = utcnow()
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        httponly=True,
-        samesite="Lax",
-        secure=request.registry.settings.get("hashinsight.env") == "production",
-        path="/",
-    )
+def allowed_origins(request) -> set[str]:
+    origins = {request.host_url}
+    public = request.registry.settings.get("hashinsight.public_url")
+    if public:
+        origins.add(public.rstrip("/"))
+    return origins
 
 
-def end_session(request, response) -> None:
-    row = request.user_session
-    if row is not None:
-        request.dbsession.delete(row)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+def origin_view(view, info):
+    """Refuse state-changing requests that a browser says come from another site.
+
+    Pyramid's own origin check only runs over HTTPS; farms often run the portal over plain
+    HTTP on their LAN, so we check the ``Origin`` header on every unsafe request. A missing
+    header (old browsers, scripts) is left to the CSRF token check.
+    """
+
+    if info.exception_only:  # error pages render for whatever request failed
+        return view
+
+    def wrapper(context, request):
+        origin = request.headers.get("Origin")
+        if request.method not in SAFE_METHODS and origin:
+            # "null" (sandboxed frames, cross-site redirects) never comes from our own pages.
+            if origin.rstrip("/") not in allowed_origins(request):
+                raise BadCSRFOrigin("cross-site request refused: the Origin is not this site")
+        return view(context, request)
+
+    return wrapper
 
 
 def includeme(config):
+    config.add_view_deriver(origin_view)
     settings = config.get_settings()
     policy = SessionSecurityPolicy(settings)
     config.registry["security_policy"] = policy
     config.set_security_policy(policy)
     config.set_root_factory(Root)
-    config.add_request_method(load_session, "user_session", reify=True)
-    config.add_request_method(
-        lambda r: r.user_session.user if r.user_session is not None else None, "user", reify=True
-    )
+    config.add_request_method(lambda r: r.sessions.load(r), "session_and_user", reify=True)
+    config.add_request_method(lambda r: r.session_and_user[1], "user", reify=True)
 
     def collect_permissions():
         from hashinsight_core.permissions import permission_specs

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
-import sqlalchemy as sa
 from pyramid.httpexceptions import HTTPFound, HTTPSeeOther
 from pyramid.i18n import TranslationStringFactory
 from pyramid.view import view_config
 
+from hashinsight_core import accounts
 from hashinsight_core.i18n import LOCALE_COOKIE
-from hashinsight_core.models import User
 from hashinsight_core.permissions import CorePermission
-from hashinsight_core.security import end_session, hash_password, start_session, verify_password
 
 _ = TranslationStringFactory("hashinsight")
-
-# Verifying against a real hash when the e-mail is unknown keeps the answer time the same,
-# so response timing does not tell which addresses have accounts.
-_DUMMY_HASH = hash_password("not-a-real-password-just-for-timing")
 
 
 def safe_next(request, target: str | None) -> str:
@@ -62,27 +56,26 @@ def login_form(request):
     request_method="POST",
 )
 def login(request):
-    email = request.POST.get("email", "").strip().lower()
-    password = request.POST.get("password", "")
+    email = request.POST.get("email", "")
     next_url = request.POST.get("next", "")
-    user = request.dbsession.scalar(sa.select(User).where(User.email == email)) if email else None
-    valid = verify_password(user.password_hash if user else _DUMMY_HASH, password)
-    if user is None or not valid or not user.is_active:
+    try:
+        user = accounts.authenticate(request, email, request.POST.get("password", ""))
+    except accounts.TooManyAttempts as error:
+        request.response.status_int = 429
+        request.response.headers["Retry-After"] = str(error.retry_after)
+        return {"email": email, "next": next_url, "error": error.message}
+    except accounts.LoginRefused as error:
         request.response.status_int = 400
-        return {
-            "email": email,
-            "next": next_url,
-            "error": _("That e-mail and password do not match an active account."),
-        }
+        return {"email": email, "next": next_url, "error": error.message}
     response = HTTPSeeOther(safe_next(request, next_url))
-    start_session(request, user, response)
+    request.sessions.start(request, user, response)
     return response
 
 
 @view_config(route_name="core.logout", request_method="POST", permission=CorePermission.HOME_VIEW)
 def logout(request):
     response = HTTPSeeOther(request.route_path("core.home"))
-    end_session(request, response)
+    request.sessions.end(request, response)
     return response
 
 

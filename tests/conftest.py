@@ -111,7 +111,9 @@ def make_app(db_url, engine):
         settings["hashinsight.engine"] = engine
         config = make_config(settings, environ={})
         app = config.make_wsgi_app()
-        return TestApp(app, extra_environ={"HTTP_HOST": "localhost"}), config.registry
+        # REMOTE_ADDR is only a string here (a documentation address): nothing is sent.
+        environ = {"HTTP_HOST": "localhost", "REMOTE_ADDR": "192.0.2.10"}
+        return TestApp(app, extra_environ=environ), config.registry
 
     return factory
 
@@ -176,7 +178,7 @@ def dbsession(engine):
 def make_user(engine, role: str, email: str | None = None, password: str = PASSWORD):
     """Create and commit an account; returns (email, password)."""
     from hashinsight_core.models import User
-    from hashinsight_core.security import hash_password
+    from hashinsight_core.passwords import hash_password
 
     email = email or f"{role}-{uuid.uuid4().hex[:8]}@example.com"
     with sa.orm.Session(engine) as session:
