@@ -1,3 +1,4 @@
+from hashinsight_core.openapi import PAGE_PARAMETERS, json_body, json_response, page_of, ref
 from plugins.calculator import engine
 
 NUMBER_OR_NULL = {"type": "number", "nullable": True}
@@ -67,7 +68,7 @@ ESTIMATE_REQUEST = {
 ESTIMATE = {
     "type": "object",
     "properties": {
-        "input": {"$ref": "#/components/schemas/CalculatorEstimateRequest"},
+        "input": ref("CalculatorEstimateRequest"),
         "days_per_month": {"type": "integer", "example": engine.DAYS_PER_MONTH},
         "block_subsidy_btc": {"type": "number", "example": 3.125},
         "btc_per_day": {"type": "number", "example": 0.000085},
@@ -109,23 +110,9 @@ API_PATHS = {
                 "difficulty change. Open to everyone (send the CSRF header "
                 "from a browser session).",
                 "operationId": "calculator.estimate.create",
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {"$ref": "#/components/schemas/CalculatorEstimateRequest"},
-                        }
-                    },
-                },
+                "requestBody": json_body(ref("CalculatorEstimateRequest")),
                 "responses": {
-                    "200": {
-                        "description": "The figures",
-                        "content": {
-                            "application/json": {
-                                "schema": {"$ref": "#/components/schemas/CalculatorEstimate"}
-                            }
-                        },
-                    },
+                    "200": json_response("The figures", ref("CalculatorEstimate")),
                     "400": {"$ref": "#/components/responses/BadRequest"},
                     "422": {"$ref": "#/components/responses/BadRequest"},
                 },
@@ -136,26 +123,12 @@ API_PATHS = {
                 "tags": ["calculator"],
                 "summary": "List the miner model catalogue",
                 "operationId": "calculator.model.list",
+                "parameters": PAGE_PARAMETERS,
                 "responses": {
-                    "200": {
-                        "description": "Models, by vendor and name",
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {
-                                        "items": {
-                                            "type": "array",
-                                            "items": {
-                                                "$ref": "#/components/schemas/CalculatorAsicModel"
-                                            },
-                                        },
-                                        "total": {"type": "integer"},
-                                    },
-                                }
-                            }
-                        },
-                    },
+                    "200": json_response(
+                        "Models, by vendor and name", page_of(ref("CalculatorAsicModel"))
+                    ),
+                    "400": {"$ref": "#/components/responses/BadRequest"},
                     "403": {"$ref": "#/components/responses/Forbidden"},
                 },
             }

@@ -40,8 +40,13 @@ EXAMPLE_INPUT = {
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
 
 
+def model_query() -> sa.Select:
+    """The catalogue by vendor and model (unique together, so pages never overlap)."""
+    return sa.select(AsicModel).order_by(AsicModel.vendor, AsicModel.model)
+
+
 def list_models(dbsession) -> list[AsicModel]:
-    return list(dbsession.scalars(sa.select(AsicModel).order_by(AsicModel.vendor, AsicModel.model)))
+    return list(dbsession.scalars(model_query()))
 
 
 def parse_number(text: str, field: str) -> float:

@@ -1,7 +1,9 @@
 from pyramid.view import view_config
 
 from hashinsight_core.exceptions import DomainError
+from hashinsight_core.openapi import paginate
 from plugins.calculator import services
+from plugins.calculator.models import AsicModel
 from plugins.calculator.permissions import CalculatorPermission
 
 TEMPLATE = "plugins.calculator:templates/calculator/calculator.jinja2"
@@ -71,5 +73,4 @@ def api_estimate(request):
     permission=CalculatorPermission.MODEL_READ,
 )
 def api_model_list(request):
-    models = services.list_models(request.dbsession)
-    return {"items": [m.as_dict() for m in models], "total": len(models)}
+    return paginate(request, services.model_query(), AsicModel.as_dict)

@@ -1,5 +1,13 @@
 """The controlplane API (OpenAPI 3.0 fragment) and the JSON schema of each command's params."""
 
+from hashinsight_core.openapi import (
+    PAGE_PARAMETERS,
+    json_body,
+    json_response,
+    page_of,
+    path_id,
+    ref,
+)
 from plugins.controlplane.states import CommandStatus
 
 NO_PARAMS = {"type": "object", "additionalProperties": False, "properties": {}}
@@ -71,21 +79,6 @@ COMMAND_CREATE = {
     },
 }
 
-COMMAND_PAGE = {
-    "type": "object",
-    "properties": {
-        "items": {"type": "array", "items": {"$ref": "#/components/schemas/ControlplaneCommand"}},
-        "total": {"type": "integer", "description": "Commands matching the filter, all pages"},
-        "page": {"type": "integer"},
-        "per_page": {"type": "integer"},
-    },
-}
-
-
-def _json(ref: str) -> dict:
-    return {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}
-
-
 API_PATHS = {
     "paths": {
         "/api/v1/controlplane/commands": {
@@ -106,24 +99,10 @@ API_PATHS = {
                         "required": False,
                         "schema": {"type": "integer"},
                     },
-                    {
-                        "name": "page",
-                        "in": "query",
-                        "required": False,
-                        "schema": {"type": "integer", "minimum": 1, "default": 1},
-                    },
-                    {
-                        "name": "per_page",
-                        "in": "query",
-                        "required": False,
-                        "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
-                    },
+                    *PAGE_PARAMETERS,
                 ],
                 "responses": {
-                    "200": {
-                        "description": "One page of commands",
-                        "content": _json("ControlplaneCommandPage"),
-                    },
+                    "200": json_response("One page of commands", ref("ControlplaneCommandPage")),
                     "400": {"$ref": "#/components/responses/BadRequest"},
                     "403": {"$ref": "#/components/responses/Forbidden"},
                 },
@@ -132,9 +111,9 @@ API_PATHS = {
                 "tags": ["controlplane"],
                 "summary": "Request a remote command (starts PENDING, expires after a while)",
                 "operationId": "controlplane.command.create",
-                "requestBody": {"required": True, "content": _json("ControlplaneCommandCreate")},
+                "requestBody": json_body(ref("ControlplaneCommandCreate")),
                 "responses": {
-                    "201": {"description": "Created", "content": _json("ControlplaneCommand")},
+                    "201": json_response("Created", ref("ControlplaneCommand")),
                     "400": {"$ref": "#/components/responses/BadRequest"},
                     "403": {"$ref": "#/components/responses/Forbidden"},
                     "422": {"$ref": "#/components/responses/BadRequest"},
@@ -146,19 +125,9 @@ API_PATHS = {
                 "tags": ["controlplane"],
                 "summary": "Cancel a command that has not finished",
                 "operationId": "controlplane.command.cancel",
-                "parameters": [
-                    {
-                        "name": "command_id",
-                        "in": "path",
-                        "required": True,
-                        "schema": {"type": "integer"},
-                    }
-                ],
+                "parameters": [path_id("command_id")],
                 "responses": {
-                    "200": {
-                        "description": "The cancelled command",
-                        "content": _json("ControlplaneCommand"),
-                    },
+                    "200": json_response("The cancelled command", ref("ControlplaneCommand")),
                     "403": {"$ref": "#/components/responses/Forbidden"},
                     "404": {"$ref": "#/components/responses/NotFound"},
                     "409": {"$ref": "#/components/responses/BadRequest"},
@@ -170,7 +139,7 @@ API_PATHS = {
         "schemas": {
             "ControlplaneCommand": COMMAND,
             "ControlplaneCommandCreate": COMMAND_CREATE,
-            "ControlplaneCommandPage": COMMAND_PAGE,
+            "ControlplaneCommandPage": page_of(ref("ControlplaneCommand")),
         }
     },
 }

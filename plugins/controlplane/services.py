@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from hashinsight_core.db import utcnow
 from hashinsight_core.exceptions import Conflict, DomainError, InvalidInput
+from hashinsight_core.openapi import DEFAULT_LIMIT, MAX_LIMIT
 from plugins.controlplane.models import Command
 from plugins.controlplane.schemas import COMMAND_PARAMS, COMMAND_TYPES
 from plugins.controlplane.states import (
@@ -33,7 +34,6 @@ log = logging.getLogger(__name__)
 TTL_SETTING = "controlplane.command_ttl_minutes"
 DEFAULT_TTL_MINUTES = 60
 MAX_TTL_MINUTES = 7 * 24 * 60  # a week: an order older than that is not what anyone meant now
-MAX_PER_PAGE = 200
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -138,29 +138,35 @@ def create_command(request, site_id, command_type: str, params=None, reason: str
     return command
 
 
+def command_query(status: str | None = None, site_id: int | None = None) -> sa.Select:
+    """Commands newest first, only those of ``status`` / at ``site_id`` when given."""
+    query = sa.select(Command)
+    if status:
+        query = query.where(Command.status == CommandStatus(status).value)
+    if site_id is not None:
+        query = query.where(Command.site_id == int(site_id))
+    return query.order_by(Command.created_at.desc(), Command.id.desc())
+
+
 def list_commands(
     dbsession,
     status: str | None = None,
     site_id: int | None = None,
-    page: int = 1,
-    per_page: int = 50,
+    limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
 ) -> tuple[list[Command], int]:
-    """One page of commands, newest first, and how many match in all."""
-    page = max(1, int(page))
-    per_page = min(max(1, int(per_page)), MAX_PER_PAGE)
-    where = []
-    if status:
-        where.append(Command.status == CommandStatus(status).value)
-    if site_id is not None:
-        where.append(Command.site_id == int(site_id))
-    total = dbsession.scalar(sa.select(sa.func.count()).select_from(Command).where(*where))
+    """One page of :func:`command_query` (with each command's site and requester loaded), and
+    how many match in all."""
+    limit = min(max(1, int(limit)), MAX_LIMIT)
+    offset = max(0, int(offset))
+    query = command_query(status, site_id)
+    total = dbsession.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    if offset >= total:
+        return [], int(total or 0)
     rows = dbsession.scalars(
-        sa.select(Command)
-        .where(*where)
-        .options(selectinload(Command.site), selectinload(Command.requested_by))
-        .order_by(Command.created_at.desc(), Command.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        query.options(selectinload(Command.site), selectinload(Command.requested_by))
+        .limit(limit)
+        .offset(offset)
     )
     return list(rows), int(total or 0)
 

@@ -3,7 +3,9 @@ from pyramid.i18n import TranslationStringFactory
 from pyramid.view import view_config
 
 from hashinsight_core.exceptions import DomainError
+from hashinsight_core.openapi import paginate
 from plugins.controlplane import services
+from plugins.controlplane.models import Command
 from plugins.controlplane.permissions import ControlplanePermission
 from plugins.controlplane.schemas import COMMAND_TYPES, POWER_MODES
 from plugins.controlplane.states import TERMINAL, CommandStatus
@@ -57,9 +59,10 @@ def page_data(request, error=None, form=None) -> dict:
     status = request.GET.get("status") or None
     if status not in {s.value for s in CommandStatus}:
         status = None
+    # The page's links count pages (?page=2); the service takes limit/offset like the API.
     page = _int(request.GET.get("page"), 1)
     commands, total = services.list_commands(
-        request.dbsession, status=status, page=page, per_page=PER_PAGE
+        request.dbsession, status=status, limit=PER_PAGE, offset=(page - 1) * PER_PAGE
     )
     return {
         "commands": commands,
@@ -136,21 +139,8 @@ def command_cancel_form(request):
 )
 def api_command_list(request):
     query = request.openapi.parameters.query
-    page = query.get("page") or 1
-    per_page = query.get("per_page") or PER_PAGE
-    commands, total = services.list_commands(
-        request.dbsession,
-        status=query.get("status"),
-        site_id=query.get("site_id"),
-        page=page,
-        per_page=per_page,
-    )
-    return {
-        "items": [c.as_dict() for c in commands],
-        "total": total,
-        "page": page,
-        "per_page": per_page,
-    }
+    commands = services.command_query(status=query.get("status"), site_id=query.get("site_id"))
+    return paginate(request, commands, Command.as_dict)
 
 
 @view_config(

@@ -1,3 +1,12 @@
+from hashinsight_core.openapi import (
+    PAGE_PARAMETERS,
+    json_body,
+    json_response,
+    page_of,
+    path_id,
+    ref,
+)
+
 STATUS_TEXT = "One of `active`, `paused`, `ended`; anything else is answered with 422."
 
 CUSTOMER = {
@@ -58,19 +67,6 @@ CUSTOMER_UPDATE = {
     "example": {"status": "paused", "notes": "Paused for the summer."},
 }
 
-CUSTOMER_PAGE = {
-    "type": "object",
-    "properties": {
-        "items": {"type": "array", "items": {"$ref": "#/components/schemas/CrmCustomer"}},
-        "total": {"type": "integer", "description": "How many match, across all pages"},
-        "limit": {"type": "integer"},
-        "offset": {"type": "integer"},
-    },
-}
-
-_ID = {"name": "customer_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-_ONE = {"application/json": {"schema": {"$ref": "#/components/schemas/CrmCustomer"}}}
-
 API_PATHS = {
     "paths": {
         "/api/v1/crm/customers": {
@@ -93,26 +89,10 @@ API_PATHS = {
                         "schema": {"type": "string"},
                         "example": "active",
                     },
-                    {
-                        "name": "limit",
-                        "in": "query",
-                        "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
-                    },
-                    {
-                        "name": "offset",
-                        "in": "query",
-                        "schema": {"type": "integer", "minimum": 0, "default": 0},
-                    },
+                    *PAGE_PARAMETERS,
                 ],
                 "responses": {
-                    "200": {
-                        "description": "Customers, by name",
-                        "content": {
-                            "application/json": {
-                                "schema": {"$ref": "#/components/schemas/CrmCustomerPage"}
-                            }
-                        },
-                    },
+                    "200": json_response("Customers, by name", ref("CrmCustomerPage")),
                     "400": {"$ref": "#/components/responses/BadRequest"},
                     "403": {"$ref": "#/components/responses/Forbidden"},
                     "422": {"$ref": "#/components/responses/BadRequest"},
@@ -122,22 +102,17 @@ API_PATHS = {
                 "tags": ["crm"],
                 "summary": "Add a customer",
                 "operationId": "crm.customer.create",
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {"$ref": "#/components/schemas/CrmCustomerCreate"},
-                            "example": {
-                                "name": "Steppe Hash LLP",
-                                "contact_name": "Aigerim",
-                                "contact_email": "ops@steppehash.kz",
-                                "status": "active",
-                            },
-                        }
+                "requestBody": json_body(
+                    ref("CrmCustomerCreate"),
+                    example={
+                        "name": "Steppe Hash LLP",
+                        "contact_name": "Aigerim",
+                        "contact_email": "ops@steppehash.kz",
+                        "status": "active",
                     },
-                },
+                ),
                 "responses": {
-                    "201": {"description": "Created", "content": _ONE},
+                    "201": json_response("Created", ref("CrmCustomer")),
                     "400": {"$ref": "#/components/responses/BadRequest"},
                     "403": {"$ref": "#/components/responses/Forbidden"},
                     "409": {"$ref": "#/components/responses/BadRequest"},
@@ -150,9 +125,9 @@ API_PATHS = {
                 "tags": ["crm"],
                 "summary": "One customer",
                 "operationId": "crm.customer.get",
-                "parameters": [_ID],
+                "parameters": [path_id("customer_id")],
                 "responses": {
-                    "200": {"description": "The customer", "content": _ONE},
+                    "200": json_response("The customer", ref("CrmCustomer")),
                     "403": {"$ref": "#/components/responses/Forbidden"},
                     "404": {"$ref": "#/components/responses/NotFound"},
                 },
@@ -161,17 +136,10 @@ API_PATHS = {
                 "tags": ["crm"],
                 "summary": "Change some of a customer's fields",
                 "operationId": "crm.customer.update",
-                "parameters": [_ID],
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {"$ref": "#/components/schemas/CrmCustomerUpdate"}
-                        }
-                    },
-                },
+                "parameters": [path_id("customer_id")],
+                "requestBody": json_body(ref("CrmCustomerUpdate")),
                 "responses": {
-                    "200": {"description": "The changed customer", "content": _ONE},
+                    "200": json_response("The changed customer", ref("CrmCustomer")),
                     "400": {"$ref": "#/components/responses/BadRequest"},
                     "403": {"$ref": "#/components/responses/Forbidden"},
                     "404": {"$ref": "#/components/responses/NotFound"},
@@ -186,7 +154,7 @@ API_PATHS = {
             "CrmCustomer": CUSTOMER,
             "CrmCustomerCreate": CUSTOMER_CREATE,
             "CrmCustomerUpdate": CUSTOMER_UPDATE,
-            "CrmCustomerPage": CUSTOMER_PAGE,
+            "CrmCustomerPage": page_of(ref("CrmCustomer")),
         }
     },
 }

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from hashinsight_core.exceptions import Conflict, InvalidInput
+from hashinsight_core.openapi import DEFAULT_LIMIT, MAX_LIMIT
 from plugins.crm.models import STATUSES, Customer
 
 EDITABLE = ("name", "contact_name", "contact_email", "phone", "status", "notes")
@@ -18,7 +19,6 @@ MAX_LENGTH = {"name": 200, "contact_name": 200, "contact_email": 254, "phone": 5
 EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 # Digits and the separators people write phone numbers with (+7 (701) 123-45-67, 138 0013 8000).
 PHONE = re.compile(r"^\+?[0-9 ()./-]*[0-9][0-9 ()./-]*$")
-MAX_PAGE = 200
 
 
 def _text(field: str, value: Any) -> str | None:
@@ -70,14 +70,8 @@ def _check_name_free(dbsession, name: str, exclude_id: int | None = None) -> Non
         raise Conflict(f"a customer named '{name}' already exists", "name")
 
 
-def search_customers(
-    dbsession,
-    q: str | None = None,
-    status: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> tuple[list[Customer], int]:
-    """Customers whose name or e-mail contains ``q`` (any case), by name; and how many match."""
+def customer_query(q: str | None = None, status: str | None = None) -> sa.Select:
+    """Customers whose name or e-mail contains ``q`` (any case) and of ``status``, by name."""
     query = sa.select(Customer)
     q = (q or "").strip()
     if q:
@@ -89,12 +83,24 @@ def search_customers(
         )
     if status:
         query = query.where(Customer.status == clean_field("status", status))
-    if not 1 <= limit <= MAX_PAGE:
-        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}", "limit")
+    return query.order_by(Customer.name, Customer.id)
+
+
+def search_customers(
+    dbsession,
+    q: str | None = None,
+    status: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
+) -> tuple[list[Customer], int]:
+    """One page of :func:`customer_query`, and how many match in all."""
+    query = customer_query(q, status)
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", "limit")
     if offset < 0:
         raise InvalidInput("offset must be 0 or more", "offset")
     total = dbsession.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    rows = dbsession.scalars(query.order_by(Customer.name, Customer.id).limit(limit).offset(offset))
+    rows = dbsession.scalars(query.limit(limit).offset(offset))
     return list(rows), total
 
 

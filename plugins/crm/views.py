@@ -3,13 +3,15 @@ from pyramid.i18n import TranslationStringFactory
 from pyramid.view import view_config
 
 from hashinsight_core.exceptions import DomainError
+from hashinsight_core.openapi import MAX_LIMIT, paginate
 from plugins.crm import services
+from plugins.crm.models import Customer
 from plugins.crm.permissions import CrmPermission
 
 _ = TranslationStringFactory("hashinsight")
 
 TEMPLATE = "plugins.crm:templates/crm/customers.jinja2"
-PAGE_SIZE = 200  # the page lists this many; the search box finds the rest
+PAGE_SIZE = MAX_LIMIT  # the page lists this many; the search box finds the rest
 STATUS_LABELS = {"active": _("Active"), "paused": _("Paused"), "ended": _("Ended")}
 FORM_FIELDS = ("name", "contact_name", "contact_email", "phone", "status", "notes")
 
@@ -70,16 +72,8 @@ def _customer_or_404(request):
 )
 def api_customer_list(request):
     query = request.openapi.parameters.query
-    limit, offset = query.get("limit", 50), query.get("offset", 0)
-    customers, total = services.search_customers(
-        request.dbsession, q=query.get("q"), status=query.get("status"), limit=limit, offset=offset
-    )
-    return {
-        "items": [c.as_dict() for c in customers],
-        "total": total,
-        "limit": limit,
-        "offset": offset,
-    }
+    customers = services.customer_query(q=query.get("q"), status=query.get("status"))
+    return paginate(request, customers, Customer.as_dict)
 
 
 @view_config(

@@ -5,6 +5,8 @@ come in as a number or a string. Values inside a batch of prices are checked by 
 which answers 422 naming the row (``rows[3].price_per_mwh``); the document checks the shape.
 """
 
+from hashinsight_core.openapi import PAGE_PARAMETERS, json_body, json_response, page_of, ref
+
 MAX_BATCH = 1000
 
 DECIMAL_IN = {
@@ -64,7 +66,7 @@ PRICE_BATCH = {
             "type": "array",
             "minItems": 1,
             "maxItems": MAX_BATCH,
-            "items": {"$ref": "#/components/schemas/CurtailmentPriceRow"},
+            "items": ref("CurtailmentPriceRow"),
         }
     },
 }
@@ -129,10 +131,6 @@ PLAN = {
 }
 
 
-def _json(ref: str) -> dict:
-    return {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}
-
-
 def _query(name: str, required: bool, description: str, schema: dict) -> dict:
     return {
         "name": name,
@@ -164,28 +162,10 @@ API_PATHS = {
                         "End (not included); ISO 8601, UTC if no zone",
                         {"type": "string", "maxLength": 40},
                     ),
+                    *PAGE_PARAMETERS,
                 ],
                 "responses": {
-                    "200": {
-                        "description": "Prices (at most 10,000; truncated says if more exist)",
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {
-                                        "items": {
-                                            "type": "array",
-                                            "items": {
-                                                "$ref": "#/components/schemas/CurtailmentPrice"
-                                            },
-                                        },
-                                        "total": {"type": "integer"},
-                                        "truncated": {"type": "boolean"},
-                                    },
-                                }
-                            }
-                        },
-                    },
+                    "200": json_response("One page of prices", page_of(ref("CurtailmentPrice"))),
                     "400": {"$ref": "#/components/responses/BadRequest"},
                     "403": {"$ref": "#/components/responses/Forbidden"},
                     "422": {"$ref": "#/components/responses/BadRequest"},
@@ -195,27 +175,18 @@ API_PATHS = {
                 "tags": ["curtailment"],
                 "summary": "Add 1 to 1000 hourly prices, all or nothing",
                 "operationId": "curtailment.price.create",
-                "requestBody": {"required": True, "content": _json("CurtailmentPriceBatch")},
+                "requestBody": json_body(ref("CurtailmentPriceBatch")),
                 "responses": {
-                    "201": {
-                        "description": "All rows written",
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {
-                                        "created": {"type": "integer"},
-                                        "items": {
-                                            "type": "array",
-                                            "items": {
-                                                "$ref": "#/components/schemas/CurtailmentPrice"
-                                            },
-                                        },
-                                    },
-                                }
-                            }
+                    "201": json_response(
+                        "All rows written",
+                        {
+                            "type": "object",
+                            "properties": {
+                                "created": {"type": "integer"},
+                                "items": {"type": "array", "items": ref("CurtailmentPrice")},
+                            },
                         },
-                    },
+                    ),
                     "400": {"$ref": "#/components/responses/BadRequest"},
                     "403": {"$ref": "#/components/responses/Forbidden"},
                     "409": {"$ref": "#/components/responses/BadRequest"},
@@ -228,9 +199,9 @@ API_PATHS = {
                 "tags": ["curtailment"],
                 "summary": "Hours to curtail (price above breakeven) and the estimated saving",
                 "operationId": "curtailment.plan.create",
-                "requestBody": {"required": True, "content": _json("CurtailmentPlanRequest")},
+                "requestBody": json_body(ref("CurtailmentPlanRequest")),
                 "responses": {
-                    "200": {"description": "The plan", "content": _json("CurtailmentPlan")},
+                    "200": json_response("The plan", ref("CurtailmentPlan")),
                     "400": {"$ref": "#/components/responses/BadRequest"},
                     "403": {"$ref": "#/components/responses/Forbidden"},
                     "422": {"$ref": "#/components/responses/BadRequest"},

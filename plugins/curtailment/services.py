@@ -24,7 +24,6 @@ MAX_ABS_PRICE = Decimal(100_000)  # per MWh; several times any market's cap, cat
 MAX_BREAKEVEN = Decimal(100_000)
 MAX_LOAD_MW = 10_000  # 10 GW, far above any farm
 MAX_WINDOW = dt.timedelta(days=366)
-MAX_LIST = 10_000
 CENTS = Decimal("0.01")
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 SOURCE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,31}$")
@@ -210,10 +209,8 @@ def parse_bound(value, field: str) -> dt.datetime | None:
         raise InvalidInput(f"{field}: {error}", field) from None
 
 
-def list_prices(
-    dbsession, site_id: int, start=None, end=None, limit: int = MAX_LIST
-) -> tuple[list[EnergyPrice], bool]:
-    """A site's prices in [start, end), oldest first; and whether more than ``limit`` exist."""
+def price_query(dbsession, site_id: int, start=None, end=None) -> sa.Select:
+    """A site's prices in [start, end), oldest first (one per hour, so pages never overlap)."""
     get_site(dbsession, site_id)
     start, end = parse_bound(start, "from"), parse_bound(end, "to")
     if start is not None and end is not None and start >= end:
@@ -223,8 +220,12 @@ def list_prices(
         query = query.where(EnergyPrice.starts_at >= start)
     if end is not None:
         query = query.where(EnergyPrice.starts_at < end)
-    rows = list(dbsession.scalars(query.order_by(EnergyPrice.starts_at).limit(limit + 1)))
-    return rows[:limit], len(rows) > limit
+    return query.order_by(EnergyPrice.starts_at)
+
+
+def list_prices(dbsession, site_id: int, start: dt.datetime, end: dt.datetime) -> list[EnergyPrice]:
+    """Every price of :func:`price_query`, for the page (whose window is a few weeks at most)."""
+    return list(dbsession.scalars(price_query(dbsession, site_id, start, end)))
 
 
 def hours_between(start: dt.datetime, end: dt.datetime) -> int:

@@ -6,7 +6,9 @@ from pyramid.view import view_config
 
 from hashinsight_core.db import utcnow
 from hashinsight_core.exceptions import DomainError
+from hashinsight_core.openapi import paginate
 from plugins.curtailment import services
+from plugins.curtailment.models import EnergyPrice
 from plugins.curtailment.permissions import CurtailmentPermission
 from plugins.hosting.services import list_sites
 
@@ -46,7 +48,7 @@ def page_data(request, error=None, csv_form=None) -> dict:
 
     prices, plan, plan_error = [], None, None
     if site is not None:
-        prices, _ = services.list_prices(request.dbsession, site.id, start_at, end_at)
+        prices = services.list_prices(request.dbsession, site.id, start_at, end_at)
         wants_plan = params.get("breakeven", "") != ""
         if wants_plan and request.has_permission(CurtailmentPermission.PLAN_READ):
             try:
@@ -121,10 +123,10 @@ def price_import_form(request):
 )
 def api_price_list(request):
     query = request.openapi.parameters.query
-    prices, truncated = services.list_prices(
+    prices = services.price_query(
         request.dbsession, query["site_id"], query.get("from"), query.get("to")
     )
-    return {"items": [p.as_dict() for p in prices], "total": len(prices), "truncated": truncated}
+    return paginate(request, prices, EnergyPrice.as_dict)
 
 
 @view_config(

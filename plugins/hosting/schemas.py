@@ -1,3 +1,12 @@
+from hashinsight_core.openapi import (
+    PAGE_PARAMETERS,
+    json_body,
+    json_response,
+    page_of,
+    path_id,
+    ref,
+)
+
 SITE = {
     "type": "object",
     "properties": {
@@ -27,24 +36,10 @@ API_PATHS = {
                 "tags": ["hosting"],
                 "summary": "List sites",
                 "operationId": "hosting.site.list",
+                "parameters": PAGE_PARAMETERS,
                 "responses": {
-                    "200": {
-                        "description": "Sites, by name",
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {
-                                        "items": {
-                                            "type": "array",
-                                            "items": {"$ref": "#/components/schemas/HostingSite"},
-                                        },
-                                        "total": {"type": "integer"},
-                                    },
-                                }
-                            }
-                        },
-                    },
+                    "200": json_response("Sites, by name", page_of(ref("HostingSite"))),
+                    "400": {"$ref": "#/components/responses/BadRequest"},
                     "403": {"$ref": "#/components/responses/Forbidden"},
                 },
             },
@@ -52,23 +47,9 @@ API_PATHS = {
                 "tags": ["hosting"],
                 "summary": "Create a site",
                 "operationId": "hosting.site.create",
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {"$ref": "#/components/schemas/HostingSiteCreate"}
-                        }
-                    },
-                },
+                "requestBody": json_body(ref("HostingSiteCreate")),
                 "responses": {
-                    "201": {
-                        "description": "Created",
-                        "content": {
-                            "application/json": {
-                                "schema": {"$ref": "#/components/schemas/HostingSite"}
-                            }
-                        },
-                    },
+                    "201": json_response("Created", ref("HostingSite")),
                     "400": {"$ref": "#/components/responses/BadRequest"},
                     "409": {"$ref": "#/components/responses/BadRequest"},
                     "422": {"$ref": "#/components/responses/BadRequest"},
@@ -80,23 +61,9 @@ API_PATHS = {
                 "tags": ["hosting"],
                 "summary": "One site",
                 "operationId": "hosting.site.get",
-                "parameters": [
-                    {
-                        "name": "site_id",
-                        "in": "path",
-                        "required": True,
-                        "schema": {"type": "integer"},
-                    }
-                ],
+                "parameters": [path_id("site_id")],
                 "responses": {
-                    "200": {
-                        "description": "The site",
-                        "content": {
-                            "application/json": {
-                                "schema": {"$ref": "#/components/schemas/HostingSite"}
-                            }
-                        },
-                    },
+                    "200": json_response("The site", ref("HostingSite")),
                     "404": {"$ref": "#/components/responses/NotFound"},
                 },
             }

@@ -12,8 +12,13 @@ from plugins.hosting.models import Site
 MAX_CAPACITY_KW = 2_000_000  # 2 GW: far above any single site; catches unit mistakes (W vs kW)
 
 
+def site_query() -> sa.Select:
+    """Every site, by name (names are unique, so pages never overlap)."""
+    return sa.select(Site).order_by(Site.name)
+
+
 def list_sites(dbsession) -> list[Site]:
-    return list(dbsession.scalars(sa.select(Site).order_by(Site.name)))
+    return list(dbsession.scalars(site_query()))
 
 
 def create_site(request, name: str, timezone: str = "UTC", capacity_kw: float = 0.0) -> Site:

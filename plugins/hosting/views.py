@@ -2,6 +2,7 @@ from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 
 from hashinsight_core.exceptions import DomainError
+from hashinsight_core.openapi import paginate
 from plugins.hosting import services
 from plugins.hosting.models import Site
 from plugins.hosting.permissions import HostingPermission
@@ -49,8 +50,7 @@ def site_create_form(request):
     permission=HostingPermission.SITE_READ,
 )
 def api_site_list(request):
-    sites = services.list_sites(request.dbsession)
-    return {"items": [s.as_dict() for s in sites], "total": len(sites)}
+    return paginate(request, services.site_query(), Site.as_dict)
 
 
 @view_config(

@@ -1,3 +1,4 @@
+from hashinsight_core.openapi import json_body, json_response, ref
 from plugins.intelligence import indicators
 
 SERIES = {
@@ -49,23 +50,11 @@ API_PATHS = {
                 "tags": ["intelligence"],
                 "summary": "SMA, EMA, RSI and Bollinger bands for a series of closes",
                 "operationId": "intelligence.indicator.compute",
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {"$ref": "#/components/schemas/IntelligenceIndicatorsRequest"}
-                        }
-                    },
-                },
+                "requestBody": json_body(ref("IntelligenceIndicatorsRequest")),
                 "responses": {
-                    "200": {
-                        "description": "One array per indicator, as long as closes",
-                        "content": {
-                            "application/json": {
-                                "schema": {"$ref": "#/components/schemas/IntelligenceIndicators"}
-                            }
-                        },
-                    },
+                    "200": json_response(
+                        "One array per indicator, as long as closes", ref("IntelligenceIndicators")
+                    ),
                     "400": {"$ref": "#/components/responses/BadRequest"},
                     "403": {"$ref": "#/components/responses/Forbidden"},
                     "422": {"$ref": "#/components/responses/BadRequest"},

@@ -1,3 +1,5 @@
+from hashinsight_core.openapi import PAGE_PARAMETERS, json_body, json_response, page_of, ref
+
 KIND_TEXT = (
     "`mined`, `bought`, `sold` or `fee` (BTC paid as fees); anything else is answered with 422."
 )
@@ -92,16 +94,6 @@ SUMMARY = {
     },
 }
 
-ENTRY_PAGE = {
-    "type": "object",
-    "properties": {
-        "items": {"type": "array", "items": {"$ref": "#/components/schemas/TreasuryEntry"}},
-        "total": {"type": "integer", "description": "How many match, across all pages"},
-        "limit": {"type": "integer"},
-        "offset": {"type": "integer"},
-    },
-}
-
 
 def _date_param(name: str, description: str) -> dict:
     return {
@@ -130,31 +122,12 @@ API_PATHS = {
                         "schema": {"type": "string"},
                         "example": "sold",
                     },
-                    {
-                        "name": "limit",
-                        "in": "query",
-                        "schema": {
-                            "type": "integer",
-                            "minimum": 1,
-                            "maximum": 1000,
-                            "default": 100,
-                        },
-                    },
-                    {
-                        "name": "offset",
-                        "in": "query",
-                        "schema": {"type": "integer", "minimum": 0, "default": 0},
-                    },
+                    *PAGE_PARAMETERS,
                 ],
                 "responses": {
-                    "200": {
-                        "description": "Entries by date, then as entered",
-                        "content": {
-                            "application/json": {
-                                "schema": {"$ref": "#/components/schemas/TreasuryEntryPage"}
-                            }
-                        },
-                    },
+                    "200": json_response(
+                        "Entries by date, then as entered", ref("TreasuryEntryPage")
+                    ),
                     "400": {"$ref": "#/components/responses/BadRequest"},
                     "403": {"$ref": "#/components/responses/Forbidden"},
                     "422": {"$ref": "#/components/responses/BadRequest"},
@@ -165,30 +138,18 @@ API_PATHS = {
                 "summary": "Add an entry (refused if a sale or fee would take out more BTC "
                 "than is held)",
                 "operationId": "treasury.entry.create",
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {"$ref": "#/components/schemas/TreasuryEntryCreate"},
-                            "example": {
-                                "occurred_on": "2024-04-20",
-                                "kind": "sold",
-                                "btc": "0.5",
-                                "usd": "35000.00",
-                                "note": "OTC desk, April",
-                            },
-                        }
+                "requestBody": json_body(
+                    ref("TreasuryEntryCreate"),
+                    example={
+                        "occurred_on": "2024-04-20",
+                        "kind": "sold",
+                        "btc": "0.5",
+                        "usd": "35000.00",
+                        "note": "OTC desk, April",
                     },
-                },
+                ),
                 "responses": {
-                    "201": {
-                        "description": "Created",
-                        "content": {
-                            "application/json": {
-                                "schema": {"$ref": "#/components/schemas/TreasuryEntry"}
-                            }
-                        },
-                    },
+                    "201": json_response("Created", ref("TreasuryEntry")),
                     "400": {"$ref": "#/components/responses/BadRequest"},
                     "403": {"$ref": "#/components/responses/Forbidden"},
                     "422": {"$ref": "#/components/responses/BadRequest"},
@@ -206,14 +167,7 @@ API_PATHS = {
                     )
                 ],
                 "responses": {
-                    "200": {
-                        "description": "The position",
-                        "content": {
-                            "application/json": {
-                                "schema": {"$ref": "#/components/schemas/TreasurySummary"}
-                            }
-                        },
-                    },
+                    "200": json_response("The position", ref("TreasurySummary")),
                     "400": {"$ref": "#/components/responses/BadRequest"},
                     "403": {"$ref": "#/components/responses/Forbidden"},
                 },
@@ -224,7 +178,7 @@ API_PATHS = {
         "schemas": {
             "TreasuryEntry": ENTRY,
             "TreasuryEntryCreate": ENTRY_CREATE,
-            "TreasuryEntryPage": ENTRY_PAGE,
+            "TreasuryEntryPage": page_of(ref("TreasuryEntry")),
             "TreasurySummary": SUMMARY,
         }
     },

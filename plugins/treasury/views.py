@@ -4,6 +4,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
 
 from hashinsight_core.exceptions import DomainError
+from hashinsight_core.openapi import DEFAULT_LIMIT
 from plugins.treasury import ledger, services
 from plugins.treasury.permissions import TreasuryPermission
 from plugins.treasury.reports import KIND_LABELS
@@ -71,8 +72,10 @@ def entry_create_form(request):
     permission=TreasuryPermission.ENTRY_READ,
 )
 def api_entry_list(request):
+    # Each entry's position needs every earlier one, so the ledger runs in Python and is paged
+    # here rather than by paginate() in SQL; the answer has the same shape.
     query = request.openapi.parameters.query
-    limit, offset = query.get("limit", 100), query.get("offset", 0)
+    limit, offset = query.get("limit", DEFAULT_LIMIT), query.get("offset", 0)
     steps = services.find_steps(
         request.dbsession, query.get("date_from"), query.get("date_to"), query.get("kind")
     )

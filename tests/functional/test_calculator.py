@@ -194,6 +194,32 @@ def test_catalogue_is_listed_and_offered_as_presets(webtest, dbsession):
     assert options[2]["data-hashrate"] == "186" and options[2]["data-power"] == "3441"
 
 
+def test_catalogue_pages_with_limit_and_offset_and_counts_every_model(webtest, dbsession):
+    add_models(
+        dbsession,
+        ("MicroBT", "WhatsMiner M60S", 186, 3441),
+        ("Bitmain", "Antminer S21", 200, 3500),
+        ("Bitmain", "Antminer S19", 95, 3250),
+    )
+    api = "/api/v1/calculator/models"
+    first = webtest.get(api, {"limit": 2}).json
+    assert [m["model"] for m in first["items"]] == ["Antminer S19", "Antminer S21"]
+    assert (first["total"], first["limit"], first["offset"]) == (3, 2, 0)
+    rest = webtest.get(api, {"limit": 2, "offset": 2}).json
+    assert [m["model"] for m in rest["items"]] == ["WhatsMiner M60S"] and rest["total"] == 3
+    default = webtest.get(api).json
+    assert (len(default["items"]), default["limit"], default["offset"]) == (3, 50, 0)
+    for query, message in (
+        ({"limit": 0}, "limit: 0 is less than the minimum of 1"),
+        ({"limit": 500}, "limit: 500 is greater than the maximum of 200"),
+    ):
+        error = webtest.get(api, query, status=400).json["error"]
+        assert (error["code"], error["message"]) == ("invalid_request", message)
+    # The page's preset list is not paged: every model is offered.
+    options = webtest.get("/calculator/").html.find("select", id="preset").find_all("option")
+    assert len(options[1:]) == 3
+
+
 def test_use_button_fills_the_form_from_a_preset_without_javascript(webtest, dbsession):
     add_models(dbsession, ("MicroBT", "WhatsMiner M60S", 186, 3441))
     model_id = webtest.get("/api/v1/calculator/models").json["items"][0]["id"]

@@ -88,7 +88,7 @@ def test_operator_requests_a_command_which_starts_pending_and_expires_in_an_hour
     assert row.status == "PENDING"
 
     listing = webtest.get(API).json
-    assert listing["total"] == 1 and listing["page"] == 1 and listing["per_page"] == 50
+    assert listing["total"] == 1 and listing["limit"] == 50 and listing["offset"] == 0
     assert listing["items"][0]["id"] == created["id"]
     assert recorder.tagged("controlplane:command:request") == [
         {"command_id": created["id"], "site_id": site_id, "command_type": "set_power_mode"}
@@ -176,19 +176,74 @@ def test_listing_filters_by_status_and_pages_newest_first(webtest, login_as, eng
     ids.append(request_command(webtest, other_site)["id"])
     webtest.post(f"{API}/{ids[0]}/cancel", headers=api_headers(webtest), status=200)
 
-    first = webtest.get(API, {"per_page": 2}).json
-    assert first["total"] == 4
+    first = webtest.get(API, {"limit": 2}).json
+    assert (first["total"], first["limit"], first["offset"]) == (4, 2, 0)
     assert [c["id"] for c in first["items"]] == [ids[3], ids[2]]
-    second = webtest.get(API, {"per_page": 2, "page": 2}).json
+    second = webtest.get(API, {"limit": 2, "offset": 2}).json
     assert [c["id"] for c in second["items"]] == [ids[1], ids[0]]
-    assert webtest.get(API, {"per_page": 2, "page": 3}).json["items"] == []
+    assert webtest.get(API, {"limit": 2, "offset": 4}).json["items"] == []
 
     cancelled = webtest.get(API, {"status": "CANCELLED"}).json
     assert [c["id"] for c in cancelled["items"]] == [ids[0]] and cancelled["total"] == 1
     assert webtest.get(API, {"status": "PENDING"}).json["total"] == 3
     assert webtest.get(API, {"site_id": other_site}).json["total"] == 1
     webtest.get(API, {"status": "pending"}, status=400)
-    webtest.get(API, {"per_page": 1000}, status=400)
+    webtest.get(API, {"limit": 1000}, status=400)
+
+
+def test_listing_pages_with_limit_and_offset_after_a_filter(webtest, login_as, engine):
+    site_id = add_site(engine)
+    other_site = add_site(engine, "South")
+    login_as("operator")
+    ids = [request_command(webtest, site_id)["id"] for _ in range(3)]
+    request_command(webtest, other_site)
+    first = webtest.get(API, {"site_id": site_id, "limit": 2}).json
+    assert [c["id"] for c in first["items"]] == [ids[2], ids[1]]
+    assert (first["total"], first["limit"], first["offset"]) == (3, 2, 0)
+    rest = webtest.get(API, {"site_id": site_id, "limit": 2, "offset": 2}).json
+    assert [c["id"] for c in rest["items"]] == [ids[0]] and rest["total"] == 3
+    for query, message in (
+        ({"limit": 0}, "limit: 0 is less than the minimum of 1"),
+        ({"limit": 500}, "limit: 500 is greater than the maximum of 200"),
+        ({"offset": -1}, "offset: -1 is less than the minimum of 0"),
+    ):
+        error = webtest.get(API, query, status=400).json["error"]
+        assert (error["code"], error["message"]) == ("invalid_request", message)
+
+
+def test_page_shows_fifty_commands_and_older_ones_behind_the_older_link(webtest, login_as, engine):
+    site_id = add_site(engine)
+    login_as("operator")
+    start = utcnow()
+    with sa.orm.Session(engine) as session:
+        for n in range(52):
+            when = start + dt.timedelta(seconds=n)
+            session.add(
+                Command(
+                    site_id=site_id,
+                    command_type="reboot",
+                    params={},
+                    status="PENDING",
+                    reason="",
+                    expires_at=when + dt.timedelta(hours=1),
+                    created_at=when,
+                    updated_at=when,
+                )
+            )
+        session.commit()
+    ids = [c.id for c in commands(engine)]  # oldest first
+
+    def shown(page):
+        return [int(tr["data-command-id"]) for tr in page.html.select("tr[data-command-id]")]
+
+    newest = webtest.get(PAGE)
+    assert shown(newest) == list(reversed(ids[2:]))  # the 50 newest, newest first
+    assert "1 / 2" in newest.text
+    older = webtest.get(newest.html.find("a", string="Older")["href"])
+    assert shown(older) == [ids[1], ids[0]]
+    assert "2 / 2" in older.text
+    assert shown(webtest.get(older.html.find("a", string="Newer")["href"])) == shown(newest)
+    assert shown(webtest.get(PAGE, {"page": 10**20})) == []  # far past the end: empty, no error
 
 
 def test_cancel_from_every_unfinished_state_and_409_from_every_final_one(

@@ -65,8 +65,17 @@ def test_list_pages_with_limit_and_offset_and_counts_every_match(webtest, login_
         "limit": 50,
         "offset": 10,
     }
-    webtest.get(API, {"limit": 0}, status=400)
-    webtest.get(API, {"limit": 201}, status=400)
+    last = webtest.get(API, {"limit": 2, "offset": 4}).json
+    assert [c["name"] for c in last["items"]] == ["Customer 4"] and last["total"] == 5
+    filtered = webtest.get(API, {"q": "customer 1", "limit": 1}).json
+    assert [c["name"] for c in filtered["items"]] == ["Customer 1"] and filtered["total"] == 1
+    for query, message in (
+        ({"limit": 0}, "limit: 0 is less than the minimum of 1"),
+        ({"limit": 201}, "limit: 201 is greater than the maximum of 200"),
+        ({"offset": -1}, "offset: -1 is less than the minimum of 0"),
+    ):
+        error = webtest.get(API, query, status=400).json["error"]
+        assert (error["code"], error["message"]) == ("invalid_request", message)
 
 
 def test_patch_changes_only_the_given_fields(webtest, login_as):

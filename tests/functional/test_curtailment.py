@@ -78,7 +78,7 @@ def test_admin_adds_a_day_of_prices_and_reads_them_back(admin, engine, registry)
     created = post_prices(admin, rows)
     assert created["created"] == 6
     listing = admin.get(PRICES, {"site_id": site_id}).json
-    assert listing["total"] == 6 and listing["truncated"] is False
+    assert (listing["total"], listing["limit"], listing["offset"]) == (6, 50, 0)
     assert [p["price_per_mwh"] for p in listing["items"]] == [
         "30.0000",
         "45.0000",
@@ -99,6 +99,42 @@ def test_admin_adds_a_day_of_prices_and_reads_them_back(admin, engine, registry)
             "last": "2026-03-01T05:00:00Z",
         }
     ]
+
+
+def test_prices_page_with_limit_and_offset_inside_the_window(admin, engine):
+    site_id = add_site(engine)
+    post_prices(admin, day(site_id, 10, 20, 30, 40))
+    window = {"site_id": site_id, "from": "2026-03-01T01:00:00Z"}  # leaves out the first hour
+    first = admin.get(PRICES, {**window, "limit": 2}).json
+    assert [p["price_per_mwh"] for p in first["items"]] == ["20.0000", "30.0000"]
+    assert (first["total"], first["limit"], first["offset"]) == (3, 2, 0)
+    rest = admin.get(PRICES, {**window, "limit": 2, "offset": 2}).json
+    assert [p["starts_at"] for p in rest["items"]] == ["2026-03-01T03:00:00Z"]
+    assert rest["total"] == 3
+    for query, message in (
+        ({"limit": 0}, "limit: 0 is less than the minimum of 1"),
+        ({"limit": 500}, "limit: 500 is greater than the maximum of 200"),
+        ({"offset": -1}, "offset: -1 is less than the minimum of 0"),
+    ):
+        error = admin.get(PRICES, {"site_id": site_id, **query}, status=400).json["error"]
+        assert (error["code"], error["message"]) == ("invalid_request", message)
+
+
+def test_a_month_of_prices_is_paged_through_the_api_and_shown_whole_on_the_page(admin, engine):
+    site_id = add_site(engine)
+    for week in range(5):  # 5 x 168 = 840 hours, from 2026-03-01
+        start = f"2026-03-{1 + 7 * week:02d}T00:00:00Z"
+        post_prices(admin, day(site_id, *range(168), start=start))
+    seen = []
+    while True:
+        page = admin.get(PRICES, {"site_id": site_id, "limit": 200, "offset": len(seen)}).json
+        assert page["total"] == 840
+        if not page["items"]:
+            break
+        seen += [p["starts_at"] for p in page["items"]]
+    assert len(seen) == len(set(seen)) == 840 and seen == sorted(seen)
+    shown = admin.get(PAGE, {"site_id": site_id, "from": "2026-03-01", "to": "2026-04-01"})
+    assert len(shown.html.find(attrs={"data-testid": "prices"}).select("tbody tr")) == 31 * 24
 
 
 def test_times_with_an_offset_are_stored_in_utc_and_the_window_is_half_open(admin, engine):

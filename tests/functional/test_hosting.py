@@ -16,6 +16,30 @@ def test_admin_creates_a_site_through_the_api_and_sees_it_listed(webtest, login_
     assert webtest.get(f"/api/v1/hosting/sites/{created['id']}").json["timezone"] == "Asia/Almaty"
 
 
+def test_site_list_pages_with_limit_and_offset_and_counts_every_site(webtest, login_as):
+    login_as("admin")
+    for name in ("C", "A", "B"):
+        webtest.post_json(
+            "/api/v1/hosting/sites", {"name": name}, headers=api_headers(webtest), status=201
+        )
+    first = webtest.get("/api/v1/hosting/sites", {"limit": 2}).json
+    assert [s["name"] for s in first["items"]] == ["A", "B"]  # by name
+    assert (first["total"], first["limit"], first["offset"]) == (3, 2, 0)
+    rest = webtest.get("/api/v1/hosting/sites", {"limit": 2, "offset": 2}).json
+    assert [s["name"] for s in rest["items"]] == ["C"] and rest["total"] == 3
+    everything = webtest.get("/api/v1/hosting/sites").json
+    assert (len(everything["items"]), everything["limit"], everything["offset"]) == (3, 50, 0)
+    past_the_end = webtest.get("/api/v1/hosting/sites", {"offset": 10**20}).json
+    assert past_the_end["items"] == [] and past_the_end["total"] == 3
+    for query, message in (
+        ({"limit": 0}, "limit: 0 is less than the minimum of 1"),
+        ({"limit": 500}, "limit: 500 is greater than the maximum of 200"),
+        ({"offset": -1}, "offset: -1 is less than the minimum of 0"),
+    ):
+        error = webtest.get("/api/v1/hosting/sites", query, status=400).json["error"]
+        assert (error["code"], error["message"]) == ("invalid_request", message)
+
+
 def test_site_api_rejects_bad_input_with_a_clear_message_and_writes_nothing(webtest, login_as):
     login_as("admin")
     headers = api_headers(webtest)

@@ -80,6 +80,30 @@ def test_entries_list_in_date_order_with_the_position_after_each(webtest, login_
     assert [i["kind"] for i in page["items"]] == ["bought", "bought"] and page["total"] == 4
 
 
+def test_entries_page_with_limit_and_offset_and_keep_the_position_of_earlier_pages(
+    webtest, login_as
+):
+    login_as("admin")
+    the_worked_example(webtest)
+    first = webtest.get(ENTRIES, {"limit": 2}).json
+    assert [i["occurred_on"] for i in first["items"]] == ["2024-01-10", "2024-02-10"]
+    assert (first["total"], first["limit"], first["offset"]) == (3, 2, 0)
+    rest = webtest.get(ENTRIES, {"limit": 2, "offset": 2}).json
+    assert [i["kind"] for i in rest["items"]] == ["sold"] and rest["total"] == 3
+    # The sale alone on its page still carries the position built by the entries before it.
+    assert rest["items"][0]["balance_btc"] == "1.50000000"
+    assert rest["items"][0]["realized_pl_usd"] == "10000.00"
+    default = webtest.get(ENTRIES).json
+    assert (len(default["items"]), default["limit"], default["offset"]) == (3, 50, 0)
+    for query, message in (
+        ({"limit": 0}, "limit: 0 is less than the minimum of 1"),
+        ({"limit": 500}, "limit: 500 is greater than the maximum of 200"),
+        ({"offset": -1}, "offset: -1 is less than the minimum of 0"),
+    ):
+        error = webtest.get(ENTRIES, query, status=400).json["error"]
+        assert (error["code"], error["message"]) == ("invalid_request", message)
+
+
 def test_a_sale_larger_than_the_balance_is_refused_naming_the_date(webtest, login_as, engine):
     login_as("admin")
     add(webtest, occurred_on="2024-01-10", kind="bought", btc="1", usd="60000")
