@@ -52,6 +52,7 @@ def make_config(settings: dict, environ=None) -> Configurator:
         "db",
         "tasks",
         "events",
+        "mail",
         "sessions",
         "throttle",
         "security",

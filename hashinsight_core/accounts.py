@@ -6,12 +6,15 @@ check, ending sessions on a role change, …) cannot be forgotten by one of them
 
 from __future__ import annotations
 
+import datetime as dt
+import secrets
+
 import sqlalchemy as sa
 from pyramid.i18n import TranslationStringFactory
 
 from hashinsight_core.db import utcnow
 from hashinsight_core.exceptions import Conflict, DomainError, InvalidInput
-from hashinsight_core.models import User
+from hashinsight_core.models import User, UserToken
 from hashinsight_core.passwords import (
     WeakPassword,
     check_password,
@@ -20,7 +23,8 @@ from hashinsight_core.passwords import (
     verify_password,
 )
 from hashinsight_core.security import BUILTIN_ROLES
-from hashinsight_core.sessions import access_problem
+from hashinsight_core.sessions import access_problem, token_digest
+
 MAX_EMAIL = 254
 
 _ = TranslationStringFactory("hashinsight")
@@ -86,18 +90,24 @@ def authenticate(request, email: str, password: str) -> User:
 def create_user(dbsession, email: str, password: str, role: str, name: str = "") -> User:
     email = normalize_email(email)
     if role not in BUILTIN_ROLES:
-        raise InvalidInput(f"unknown role '{role}' (use one of: {', '.join(BUILTIN_ROLES)})",
-                           "role")
+        raise InvalidInput(
+            f"unknown role '{role}' (use one of: {', '.join(BUILTIN_ROLES)})", "role"
+        )
     if len(name) > 200:
         raise InvalidInput("the name must be at most 200 characters", "name")
     try:
         check_password(password, email)
     except WeakPassword as error:
-        raise InvalidInput(str(error), "password") from None
+        raise InvalidInput(error.message, "password") from None
     if dbsession.scalar(sa.select(User.id).where(User.email == email)) is not None:
         raise Conflict(f"an account for {email} already exists", "email")
-    user = User(email=email, name=name, role=role, password_hash=hash_password(password),
-                password_changed_at=utcnow())
+    user = User(
+        email=email,
+        name=name,
+        role=role,
+        password_hash=hash_password(password),
+        password_changed_at=utcnow(),
+    )
     dbsession.add(user)
     dbsession.flush()
     return user
@@ -108,7 +118,7 @@ def change_password(user: User, new_password: str) -> None:
     try:
         check_password(new_password, user.email)
     except WeakPassword as error:
-        raise InvalidInput(str(error), "password") from None
+        raise InvalidInput(error.message, "password") from None
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()
     user.end_all_sessions()
@@ -126,3 +136,104 @@ def set_active(user: User, active: bool) -> None:
     if active != user.is_active:
         user.is_active = active
         user.end_all_sessions()
+
+
+# --- single-use links sent by e-mail ----------------------------------------------------
+
+TOKEN_LIFETIMES = {
+    "reset": dt.timedelta(hours=1),
+    "invite": dt.timedelta(days=7),
+    "verify": dt.timedelta(days=2),
+}
+
+
+class InvalidLink(DomainError):
+    status = 400
+    code = "invalid_link"
+
+
+def issue_token(dbsession, user: User, purpose: str) -> str:
+    """A new single-use token for ``user``; earlier unused ones of the same purpose die."""
+    now = utcnow()
+    dbsession.execute(
+        sa.update(UserToken)
+        .where(
+            UserToken.user_id == user.id, UserToken.purpose == purpose, UserToken.used_at.is_(None)
+        )
+        .values(used_at=now)
+    )
+    token = secrets.token_urlsafe(32)
+    dbsession.add(
+        UserToken(
+            token_hash=token_digest(token),
+            user_id=user.id,
+            purpose=purpose,
+            expires_at=now + TOKEN_LIFETIMES[purpose],
+        )
+    )
+    return token
+
+
+def peek_token(dbsession, token: str, purpose: str) -> UserToken:
+    """The valid token row (not used, not expired) or InvalidLink."""
+    row = None
+    if token and len(token) <= 100:
+        row = dbsession.scalar(
+            sa.select(UserToken).where(
+                UserToken.token_hash == token_digest(token), UserToken.purpose == purpose
+            )
+        )
+    if (
+        row is None
+        or row.used_at is not None
+        or row.expires_at < utcnow()
+        or access_problem(row.user, utcnow().date()) is not None
+    ):
+        raise InvalidLink(_("This link has expired or was already used. Please ask for a new one."))
+    return row
+
+
+def redeem_token(dbsession, token: str, purpose: str) -> User:
+    row = peek_token(dbsession, token, purpose)
+    row.used_at = utcnow()
+    if purpose in {"invite", "verify"}:
+        row.user.email_verified_at = row.user.email_verified_at or utcnow()
+    return row.user
+
+
+def request_password_reset(request, email: str) -> None:
+    """Send a reset link if an active account has this address; answer the same either way."""
+    email = (email or "").strip().lower()[:MAX_EMAIL]
+    user = request.dbsession.scalar(sa.select(User).where(User.email == email)) if email else None
+    if user is None or access_problem(user, utcnow().date()) is not None:
+        return
+    token = issue_token(request.dbsession, user, "reset")
+    request.send_mail(
+        user.email,
+        _("Reset your password"),
+        "hashinsight_core:templates/mail/reset.txt.jinja2",
+        {"user": user, "link": request.route_url("core.password_reset", token=token)},
+    )
+
+
+def reset_password(request, token: str, password: str, confirm: str, purpose: str = "reset"):
+    """Set a new password through an e-mailed link (reset or invitation)."""
+    row = peek_token(request.dbsession, token, purpose)
+    if password != confirm:
+        raise InvalidInput(_("The two passwords are not the same."), "confirm")
+    change_password(row.user, password)
+    return redeem_token(request.dbsession, token, purpose)
+
+
+def invite_user(request, email: str, role: str, name: str = "") -> User:
+    """Create an account without a usable password and mail a link to choose one."""
+    user = create_user(request.dbsession, email, secrets.token_urlsafe(32) + "Aa1!", role, name)
+    user.password_hash = "!invited"  # no password can match until the link is used
+    token = issue_token(request.dbsession, user, "invite")
+    request.send_mail(
+        user.email,
+        _("You are invited to ${brand}", mapping={"brand": request.brand["name"]}),
+        "hashinsight_core:templates/mail/invite.txt.jinja2",
+        {"user": user, "link": request.route_url("core.invitation", token=token)},
+    )
+    return user

@@ -34,6 +34,7 @@ class User(TimestampMixin, Base):
     # with and stops working when they differ.
     security_stamp: Mapped[str] = mapped_column(sa.String(32), default=new_stamp)
     password_changed_at: Mapped[dt.datetime | None]
+    email_verified_at: Mapped[dt.datetime | None]
 
     def end_all_sessions(self) -> None:
         self.security_stamp = new_stamp()
@@ -60,3 +61,24 @@ class UserSession(Base):
     user: Mapped[User] = relationship(back_populates="sessions")
 
     __table_args__ = (sa.Index("ix_core_user_sessions_user_id", "user_id"),)
+
+
+class UserToken(Base):
+    """A single-use link sent by e-mail (password reset, invitation, e-mail check).
+
+    Only the SHA-256 of the token is stored; ``used_at`` makes it single-use.
+    """
+
+    __tablename__ = "core_user_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("core_users.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(sa.String(20))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+
+    user: Mapped[User] = relationship()
+
+    __table_args__ = (sa.Index("ix_core_user_tokens_user_id", "user_id"),)

@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from pyramid.i18n import TranslationStringFactory
 
 MIN_LENGTH = 12
 MAX_LENGTH = 128
@@ -20,8 +21,15 @@ MAX_LENGTH = 128
 hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
 
+_ = TranslationStringFactory("hashinsight")
+
+
 class WeakPassword(ValueError):
-    """The password breaks a rule; the message says which, in plain words."""
+    """The password breaks a rule; ``message`` (a translation string) says which."""
+
+    def __init__(self, message):
+        super().__init__(message.interpolate())
+        self.message = message
 
 
 def hash_password(password: str) -> str:
@@ -52,17 +60,27 @@ def common_passwords() -> frozenset[str]:
 def check_password(password: str, email: str = "") -> None:
     """Raise :class:`WeakPassword` if ``password`` may not be used."""
     if len(password) < MIN_LENGTH:
-        raise WeakPassword(f"the password must be at least {MIN_LENGTH} characters long")
+        raise WeakPassword(
+            _(
+                "The password must be at least ${count} characters long.",
+                mapping={"count": MIN_LENGTH},
+            )
+        )
     if len(password) > MAX_LENGTH:
-        raise WeakPassword(f"the password must be at most {MAX_LENGTH} characters long")
+        raise WeakPassword(
+            _(
+                "The password must be at most ${count} characters long.",
+                mapping={"count": MAX_LENGTH},
+            )
+        )
     folded = password.strip().lower()
     if folded in common_passwords() or len(set(folded)) <= 2:
-        raise WeakPassword("this password is too common; please choose another")
+        raise WeakPassword(_("This password is too common. Please choose another."))
     local = email.split("@")[0].lower()
     if len(local) >= 4 and local in folded and len(folded) - len(local) < 6:
-        raise WeakPassword("the password is too close to the e-mail address")
+        raise WeakPassword(_("The password is too close to the e-mail address."))
     from zxcvbn import zxcvbn
 
     # zxcvbn slows down on very long input; the first 64 characters decide anyway.
     if zxcvbn(password[:64], user_inputs=[email, local])["score"] < 2:
-        raise WeakPassword("this password is too easy to guess; try a few unrelated words")
+        raise WeakPassword(_("This password is too easy to guess. Try a few unrelated words."))

@@ -23,6 +23,7 @@ ENVIRONMENT: dict[str, str] = {
     "HASHINSIGHT_BRAND_NAME": "brand.name",
     "HASHINSIGHT_SUPPORT_EMAIL": "brand.support_email",
     "HASHINSIGHT_PUBLIC_URL": "hashinsight.public_url",
+    "SMTP_PASSWORD": "mail.password",
 }
 
 # The development ini ships this value so that `make run` works out of the box; production

@@ -9,6 +9,7 @@ from pyramid.i18n import TranslationStringFactory
 from pyramid.view import view_config
 
 from hashinsight_core import accounts
+from hashinsight_core.exceptions import DomainError
 from hashinsight_core.i18n import LOCALE_COOKIE
 from hashinsight_core.permissions import CorePermission
 
@@ -46,7 +47,8 @@ def home(request):
     request_method="GET",
 )
 def login_form(request):
-    return {"email": "", "error": None, "next": request.GET.get("next", "")}
+    notice = _("Your password was changed. Please log in.") if request.GET.get("changed") else None
+    return {"email": "", "error": None, "next": request.GET.get("next", ""), "notice": notice}
 
 
 @view_config(
@@ -79,6 +81,59 @@ def logout(request):
     return response
 
 
+@view_config(
+    route_name="core.password_forgot",
+    renderer="hashinsight_core:templates/password_forgot.jinja2",
+    permission=CorePermission.HOME_VIEW,
+)
+def password_forgot(request):
+    if request.method == "POST":
+        accounts.request_password_reset(request, request.POST.get("email", ""))
+        return {"sent": True}
+    return {"sent": False}
+
+
+def _set_password(request, purpose: str, title):
+    token = request.matchdict["token"]
+    values = {"title": title, "error": None}
+    try:
+        if request.method == "POST":
+            accounts.reset_password(
+                request,
+                token,
+                request.POST.get("password", ""),
+                request.POST.get("confirm", ""),
+                purpose,
+            )
+            return HTTPSeeOther(request.route_path("core.login", _query={"changed": "1"}))
+        accounts.peek_token(request.dbsession, token, purpose)
+    except accounts.InvalidLink as error:
+        request.response.status_int = 400
+        return {**values, "invalid": True, "error": error.message}
+    except DomainError as error:
+        request.response.status_int = error.status
+        return {**values, "invalid": False, "error": error.message}
+    return {**values, "invalid": False}
+
+
+@view_config(
+    route_name="core.password_reset",
+    renderer="hashinsight_core:templates/password_set.jinja2",
+    permission=CorePermission.HOME_VIEW,
+)
+def password_reset(request):
+    return _set_password(request, "reset", _("Choose a new password"))
+
+
+@view_config(
+    route_name="core.invitation",
+    renderer="hashinsight_core:templates/password_set.jinja2",
+    permission=CorePermission.HOME_VIEW,
+)
+def invitation(request):
+    return _set_password(request, "invite", _("Welcome! Choose your password"))
+
+
 @view_config(route_name="core.language", permission=CorePermission.HOME_VIEW)
 def set_language(request):
     code = request.matchdict["code"]
@@ -101,4 +156,7 @@ def includeme(config):
     config.add_route("core.login", "/login/")
     config.add_route("core.logout", "/logout/")
     config.add_route("core.language", "/language/{code}")
+    config.add_route("core.password_forgot", "/password/forgot/")
+    config.add_route("core.password_reset", "/password/reset/{token}/")
+    config.add_route("core.invitation", "/invitation/{token}/")
     config.scan(__name__)
