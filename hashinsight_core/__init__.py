@@ -63,6 +63,7 @@ def make_config(settings: dict, environ=None) -> Configurator:
         "errors",
         "health",
         "views",
+        "admin",
     ):
         config.include(f"hashinsight_core.{part}")
 

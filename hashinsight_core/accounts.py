@@ -237,3 +237,45 @@ def invite_user(request, email: str, role: str, name: str = "") -> User:
         {"user": user, "link": request.route_url("core.invitation", token=token)},
     )
     return user
+
+
+# --- administration ------------------------------------------------------------------------
+
+
+def can_manage(actor: User, target: User | None = None, role: str | None = None) -> bool:
+    """Owners manage everyone; admins manage everyone but owners and cannot make owners."""
+    if actor.role == "owner":
+        return True
+    if actor.role != "admin":
+        return False
+    if target is not None and target.role == "owner":
+        return False
+    return role != "owner"
+
+
+def update_user(
+    actor: User,
+    user: User,
+    *,
+    name: str,
+    role: str,
+    active: bool,
+    valid_from: dt.date | None,
+    valid_until: dt.date | None,
+) -> None:
+    """Apply an administrator's edit; refuses changes that would lock the actor out."""
+    if role not in BUILTIN_ROLES:
+        raise InvalidInput(f"unknown role '{role}'", "role")
+    if not can_manage(actor, user, role):
+        raise InvalidInput(_("Only an owner can change owners or make someone an owner."), "role")
+    if user.id == actor.id and (role != user.role or not active):
+        raise InvalidInput(_("You cannot change your own role or switch yourself off."), "role")
+    if valid_from and valid_until and valid_until < valid_from:
+        raise InvalidInput(_("The end date is before the start date."), "valid_until")
+    if len(name) > 200:
+        raise InvalidInput(_("The name must be at most 200 characters."), "name")
+    user.name = name.strip()
+    if (valid_from, valid_until) != (user.valid_from, user.valid_until):
+        user.valid_from, user.valid_until = valid_from, valid_until
+    set_role(user, role)
+    set_active(user, active)

@@ -21,7 +21,12 @@ class NavItem:
 def core_nav_items(request) -> list[NavItem]:
     from hashinsight_core.permissions import CorePermission
 
-    return [NavItem(_("Home"), "core.home", CorePermission.HOME_VIEW, "house", 0)]
+    return [
+        NavItem(_("Home"), "core.home", CorePermission.HOME_VIEW, "house", 0),
+        NavItem(
+            _("Users"), "core.admin.user.list", CorePermission.USERS_MANAGE, "person-gear", 900
+        ),
+    ]
 
 
 def nav_items(request) -> list[NavItem]:

@@ -10,6 +10,7 @@ class CorePermission(StrEnum):
     API_DOCS_VIEW = "core:api:read"
     HEALTH_VIEW = "core:health:read"
     USERS_MANAGE = "core:user:manage"
+    ACCOUNT_VIEW = "core:account:manage"
 
 
 def permission_specs() -> list[PermissionSpec]:
@@ -19,4 +20,9 @@ def permission_specs() -> list[PermissionSpec]:
         PermissionSpec(CorePermission.API_DOCS_VIEW, "Read the API documentation", everyone),
         PermissionSpec(CorePermission.HEALTH_VIEW, "See health and readiness", everyone),
         PermissionSpec(CorePermission.USERS_MANAGE, "Create and edit accounts", ("owner", "admin")),
+        PermissionSpec(
+            CorePermission.ACCOUNT_VIEW,
+            "See and change one's own account",
+            ("owner", "admin", "operator", "customer", "viewer"),
+        ),
     ]

@@ -1,0 +1,11 @@
+"""Account administration pages (owners and admins) and everyone's own account page."""
+
+
+def includeme(config):
+    config.add_route("core.admin.user.list", "/admin/users/")
+    config.add_route("core.admin.user.edit", "/admin/users/{user_id:\\d+}/")
+    config.add_route(
+        "core.admin.user.action", "/admin/users/{user_id:\\d+}/{action:reset|end-sessions}"
+    )
+    config.add_route("core.account", "/account/")
+    config.scan("hashinsight_core.admin.views")

@@ -1,0 +1,220 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.i18n import TranslationStringFactory
+from pyramid.view import view_config
+
+from hashinsight_core import accounts
+from hashinsight_core.exceptions import DomainError, InvalidInput
+from hashinsight_core.models import User
+from hashinsight_core.passwords import verify_password
+from hashinsight_core.permissions import CorePermission
+from hashinsight_core.security import BUILTIN_ROLES
+
+_ = TranslationStringFactory("hashinsight")
+LIST = "hashinsight_core:templates/admin/users.jinja2"
+EDIT = "hashinsight_core:templates/admin/user.jinja2"
+ACCOUNT = "hashinsight_core:templates/admin/account.jinja2"
+PAGE_SIZE = 100
+
+
+def parse_date(value: str, field: str) -> dt.date | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(_("Please enter a date like 2026-12-31."), field) from None
+
+
+def assignable_roles(actor: User) -> list[str]:
+    return [r for r in BUILTIN_ROLES if accounts.can_manage(actor, role=r)]
+
+
+def get_user(request) -> User:
+    user = request.dbsession.get(User, int(request.matchdict["user_id"]))
+    if user is None:
+        raise HTTPNotFound()
+    return user
+
+
+def list_values(request, **extra) -> dict:
+    q = request.GET.get("q", "").strip()[:100]
+    query = sa.select(User).order_by(User.email)
+    if q:
+        pattern = f"%{q.lower()}%"
+        query = query.where(
+            sa.or_(sa.func.lower(User.email).like(pattern), sa.func.lower(User.name).like(pattern))
+        )
+    users = request.dbsession.scalars(query.limit(PAGE_SIZE + 1)).all()
+    return {
+        "users": users[:PAGE_SIZE],
+        "more": len(users) > PAGE_SIZE,
+        "q": q,
+        "roles": assignable_roles(request.user),
+        "today": dt.date.today(),
+        "form": {},
+        "error": None,
+        **extra,
+    }
+
+
+@view_config(
+    route_name="core.admin.user.list",
+    renderer=LIST,
+    request_method="GET",
+    permission=CorePermission.USERS_MANAGE,
+)
+def user_list(request):
+    return list_values(request, invited=request.GET.get("invited"))
+
+
+@view_config(
+    route_name="core.admin.user.list",
+    renderer=LIST,
+    request_method="POST",
+    permission=CorePermission.USERS_MANAGE,
+)
+def user_invite(request):
+    form = {k: request.POST.get(k, "") for k in ("email", "name", "role")}
+    try:
+        if not accounts.can_manage(request.user, role=form["role"]):
+            raise InvalidInput(_("Only an owner can make someone an owner."), "role")
+        user = accounts.invite_user(request, form["email"], form["role"], form["name"])
+    except DomainError as error:
+        request.response.status_int = error.status
+        return list_values(request, form=form, error=error.message)
+    return HTTPSeeOther(request.route_path("core.admin.user.list", _query={"invited": user.email}))
+
+
+def edit_values(request, user: User, **extra) -> dict:
+    return {
+        "user": user,
+        "roles": assignable_roles(request.user),
+        "sessions": request.sessions.store.for_user(user.id),
+        "can_edit": accounts.can_manage(request.user, user),
+        "error": None,
+        "notice": None,
+        **extra,
+    }
+
+
+@view_config(
+    route_name="core.admin.user.edit",
+    renderer=EDIT,
+    request_method="GET",
+    permission=CorePermission.USERS_MANAGE,
+)
+def user_edit_form(request):
+    user = get_user(request)
+    notices = {
+        "reset": _("A link to choose a new password was sent."),
+        "ended": _("Every session of this account was ended."),
+        "saved": _("Saved"),
+    }
+    return edit_values(request, user, notice=notices.get(request.GET.get("done", "")))
+
+
+@view_config(
+    route_name="core.admin.user.edit",
+    renderer=EDIT,
+    request_method="POST",
+    permission=CorePermission.USERS_MANAGE,
+)
+def user_edit(request):
+    user = get_user(request)
+    post = request.POST
+    try:
+        accounts.update_user(
+            request.user,
+            user,
+            name=post.get("name", ""),
+            role=post.get("role", user.role),
+            active=post.get("active") == "on",
+            valid_from=parse_date(post.get("valid_from", ""), "valid_from"),
+            valid_until=parse_date(post.get("valid_until", ""), "valid_until"),
+        )
+    except DomainError as error:  # update_user checks everything before changing anything
+        request.response.status_int = error.status
+        return edit_values(request, user, error=error.message)
+    return HTTPSeeOther(
+        request.route_path("core.admin.user.edit", user_id=user.id, _query={"done": "saved"})
+    )
+
+
+@view_config(
+    route_name="core.admin.user.action",
+    request_method="POST",
+    permission=CorePermission.USERS_MANAGE,
+)
+def user_action(request):
+    user = get_user(request)
+    if not accounts.can_manage(request.user, user):
+        raise HTTPNotFound()
+    action = request.matchdict["action"]
+    if action == "reset":
+        accounts.request_password_reset(request, user.email)
+        done = "reset"
+    else:
+        user.end_all_sessions()
+        request.sessions.store.delete_for_user(user.id)
+        done = "ended"
+    return HTTPSeeOther(
+        request.route_path("core.admin.user.edit", user_id=user.id, _query={"done": done})
+    )
+
+
+# --- one's own account --------------------------------------------------------------------
+
+
+def account_values(request, **extra) -> dict:
+    return {
+        "sessions": request.sessions.store.for_user(request.user.id),
+        "error": None,
+        "notice": None,
+        **extra,
+    }
+
+
+@view_config(
+    route_name="core.account",
+    renderer=ACCOUNT,
+    request_method="GET",
+    permission=CorePermission.ACCOUNT_VIEW,
+)
+def account(request):
+    return account_values(request)
+
+
+@view_config(
+    route_name="core.account",
+    renderer=ACCOUNT,
+    request_method="POST",
+    permission=CorePermission.ACCOUNT_VIEW,
+)
+def account_change(request):
+    user = request.user
+    post = request.POST
+    if post.get("action") == "end-sessions":
+        user.end_all_sessions()
+        request.sessions.store.delete_for_user(user.id)
+        response = HTTPSeeOther(request.route_path("core.login"))
+        request.sessions.end(request, response)
+        return response
+    try:
+        if not verify_password(user.password_hash, post.get("current", "")):
+            raise InvalidInput(_("Your current password is not right."), "current")
+        if post.get("password", "") != post.get("confirm", ""):
+            raise InvalidInput(_("The two passwords are not the same."), "confirm")
+        accounts.change_password(user, post.get("password", ""))
+    except DomainError as error:
+        request.response.status_int = error.status
+        return account_values(request, error=error.message)
+    # The change ended every session, this one too: start a fresh one for this browser.
+    response = HTTPSeeOther(request.route_path("core.account"))
+    request.sessions.start(request, user, response)
+    return response
