@@ -14,7 +14,7 @@ from pyramid.i18n import TranslationStringFactory
 
 from hashinsight_core.db import utcnow
 from hashinsight_core.exceptions import Conflict, DomainError, InvalidInput
-from hashinsight_core.models import User, UserToken
+from hashinsight_core.models import INVITED, User, UserToken
 from hashinsight_core.passwords import (
     WeakPassword,
     check_password,
@@ -228,7 +228,7 @@ def reset_password(request, token: str, password: str, confirm: str, purpose: st
 def invite_user(request, email: str, role: str, name: str = "") -> User:
     """Create an account without a usable password and mail a link to choose one."""
     user = create_user(request.dbsession, email, secrets.token_urlsafe(32) + "Aa1!", role, name)
-    user.password_hash = "!invited"  # no password can match until the link is used
+    user.password_hash = INVITED
     token = issue_token(request.dbsession, user, "invite")
     request.send_mail(
         user.email,

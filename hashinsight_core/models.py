@@ -10,6 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hashinsight_core.db import Base, TimestampMixin, utcnow
 
+# Stored instead of a hash for invited accounts: no argon2 hash can equal it, so no password
+# works until the invitation link is used.
+INVITED = "!invited"  # noqa: S105 - a marker, not a password
+
 
 def new_stamp() -> str:
     return secrets.token_hex(16)
@@ -35,6 +39,10 @@ class User(TimestampMixin, Base):
     security_stamp: Mapped[str] = mapped_column(sa.String(32), default=new_stamp)
     password_changed_at: Mapped[dt.datetime | None]
     email_verified_at: Mapped[dt.datetime | None]
+
+    @property
+    def is_invited(self) -> bool:
+        return self.password_hash == INVITED
 
     def end_all_sessions(self) -> None:
         self.security_stamp = new_stamp()
