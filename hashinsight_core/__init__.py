@@ -46,7 +46,9 @@ def make_config(settings: dict, environ=None) -> Configurator:
     config.set_csrf_storage_policy(
         CookieCSRFStoragePolicy(secure=is_production(settings), samesite="Lax")
     )
-    config.set_default_csrf_options(require_csrf=True)
+    from hashinsight_core.security import uses_token
+
+    config.set_default_csrf_options(require_csrf=True, callback=lambda r: not uses_token(r))
 
     for part in (
         "db",

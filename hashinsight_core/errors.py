@@ -38,7 +38,9 @@ TITLES = {
 
 
 def wants_json(request) -> bool:
-    if request.path.startswith("/api/"):
+    from hashinsight_core.security import uses_token
+
+    if request.path.startswith("/api/") or uses_token(request):
         return True
     offers = request.accept.acceptable_offers(["text/html", "application/json"])
     return bool(offers) and offers[0][0] == "application/json"

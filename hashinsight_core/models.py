@@ -90,3 +90,25 @@ class UserToken(Base):
     user: Mapped[User] = relationship()
 
     __table_args__ = (sa.Index("ix_core_user_tokens_user_id", "user_id"),)
+
+
+class ApiToken(Base):
+    """A token for scripts and the Portal API: shown once, stored as a SHA-256, limited to the
+    permissions chosen when it was made (and never more than its owner holds at the time)."""
+
+    __tablename__ = "core_api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("core_users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(sa.String(100))
+    prefix: Mapped[str] = mapped_column(sa.String(12))  # shown in lists to tell tokens apart
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    scopes: Mapped[list] = mapped_column(sa.JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    revoked_at: Mapped[dt.datetime | None]
+    last_used_at: Mapped[dt.datetime | None]
+
+    user: Mapped[User] = relationship()
+
+    __table_args__ = (sa.Index("ix_core_api_tokens_user_id", "user_id"),)

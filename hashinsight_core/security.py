@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from pyramid.authorization import ALL_PERMISSIONS, ACLHelper, Allow, Authenticated, Everyone
 from pyramid.exceptions import BadCSRFOrigin, ConfigurationError
+from pyramid.security import Denied
 
 BUILTIN_ROLES = ("owner", "admin", "operator", "customer", "viewer")
 ANONYMOUS = "anonymous"
@@ -44,7 +45,8 @@ def build_acl(specs: list[PermissionSpec]) -> list[tuple]:
 
 
 class SessionSecurityPolicy:
-    """Identity from the server-side session cookie; permissions from the context's ACL."""
+    """Identity from an API token or else the server-side session cookie; permissions from the
+    context's ACL (and, for a token, only those in its scopes)."""
 
     def __init__(self, settings):
         self.helper = ACLHelper()
@@ -61,6 +63,9 @@ class SessionSecurityPolicy:
         user = request.user
         if user is not None:
             principals += [Authenticated, f"user:{user.id}", f"role:{user.role}"]
+        token = request.api_token
+        if token is not None and str(permission) not in token.scopes:
+            return Denied(f"the API token does not have {permission}")
         return self.helper.permits(context, principals, permission)
 
     def remember(self, request, userid, **kw):
@@ -71,6 +76,11 @@ class SessionSecurityPolicy:
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+
+def uses_token(request) -> bool:
+    """Token requests carry no cookie, so a foreign page cannot ride on them: no CSRF check."""
+    return request.headers.get("Authorization", "").lower().startswith("bearer ")
 
 
 def allowed_origins(request) -> set[str]:
@@ -94,7 +104,7 @@ def origin_view(view, info):
 
     def wrapper(context, request):
         origin = request.headers.get("Origin")
-        if request.method not in SAFE_METHODS and origin:
+        if request.method not in SAFE_METHODS and origin and not uses_token(request):
             # "null" (sandboxed frames, cross-site redirects) never comes from our own pages.
             if origin.rstrip("/") not in allowed_origins(request):
                 raise BadCSRFOrigin("cross-site request refused: the Origin is not this site")
@@ -110,7 +120,15 @@ def includeme(config):
     config.registry["security_policy"] = policy
     config.set_security_policy(policy)
     config.set_root_factory(Root)
-    config.add_request_method(lambda r: r.sessions.load(r), "session_and_user", reify=True)
+    from hashinsight_core.tokens import load_token
+
+    def session_and_user(request):
+        if request.api_token is not None:  # a token request never uses a cookie session
+            return None, request.api_token.user
+        return request.sessions.load(request)
+
+    config.add_request_method(load_token, "api_token", reify=True)
+    config.add_request_method(session_and_user, "session_and_user", reify=True)
     config.add_request_method(lambda r: r.session_and_user[1], "user", reify=True)
 
     def collect_permissions():

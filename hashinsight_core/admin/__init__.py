@@ -8,4 +8,6 @@ def includeme(config):
         "core.admin.user.action", "/admin/users/{user_id:\\d+}/{action:reset|end-sessions}"
     )
     config.add_route("core.account", "/account/")
+    config.add_route("core.account.token.create", "/account/tokens/")
+    config.add_route("core.account.token.revoke", "/account/tokens/{token_id:\\d+}/revoke")
     config.scan("hashinsight_core.admin.views")

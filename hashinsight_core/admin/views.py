@@ -7,9 +7,10 @@ from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.i18n import TranslationStringFactory
 from pyramid.view import view_config
 
-from hashinsight_core import accounts
+from hashinsight_core import accounts, tokens
+from hashinsight_core.db import utcnow
 from hashinsight_core.exceptions import DomainError, InvalidInput
-from hashinsight_core.models import User
+from hashinsight_core.models import ApiToken, User
 from hashinsight_core.passwords import verify_password
 from hashinsight_core.permissions import CorePermission
 from hashinsight_core.security import BUILTIN_ROLES
@@ -174,10 +175,50 @@ def user_action(request):
 def account_values(request, **extra) -> dict:
     return {
         "sessions": request.sessions.store.for_user(request.user.id),
+        "tokens": tokens.user_tokens(request.dbsession, request.user),
+        "scopes": tokens.held_permissions(request, request.user),
+        "now": utcnow(),
+        "new_token": None,
         "error": None,
         "notice": None,
         **extra,
     }
+
+
+@view_config(
+    route_name="core.account.token.create",
+    renderer=ACCOUNT,
+    request_method="POST",
+    permission=CorePermission.ACCOUNT_VIEW,
+)
+def token_create(request):
+    try:
+        days = int(request.POST.get("days") or 90)
+    except ValueError:
+        days = 0
+    try:
+        _row, secret = tokens.create_token(
+            request, request.user, request.POST.get("name", ""), request.POST.getall("scopes"), days
+        )
+    except DomainError as error:
+        request.response.status_int = error.status
+        return account_values(request, error=error.message)
+    # The secret is shown on this answer only; it is never stored or shown again.
+    request.response.headers["Cache-Control"] = "no-store"
+    return account_values(request, new_token=secret)
+
+
+@view_config(
+    route_name="core.account.token.revoke",
+    request_method="POST",
+    permission=CorePermission.ACCOUNT_VIEW,
+)
+def token_revoke(request):
+    token = request.dbsession.get(ApiToken, int(request.matchdict["token_id"]))
+    if token is None or token.user_id != request.user.id:
+        raise HTTPNotFound()
+    tokens.revoke(token)
+    return HTTPSeeOther(request.route_path("core.account"))
 
 
 @view_config(
