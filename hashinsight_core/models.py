@@ -112,3 +112,20 @@ class ApiToken(Base):
     user: Mapped[User] = relationship()
 
     __table_args__ = (sa.Index("ix_core_api_tokens_user_id", "user_id"),)
+
+
+class UserMfa(Base):
+    """An account's second factor: a TOTP secret (encrypted with a key derived from the app
+    secret, never stored in clear) and its hashed single-use recovery codes."""
+
+    __tablename__ = "core_user_mfa"
+
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("core_users.id", ondelete="CASCADE"), primary_key=True
+    )
+    secret_encrypted: Mapped[str] = mapped_column(sa.String(200))
+    enabled_at: Mapped[dt.datetime | None]  # None while enrolment is not confirmed
+    last_step: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # refuses replayed codes
+    recovery_hashes: Mapped[list] = mapped_column(sa.JSON, default=list)
+
+    user: Mapped[User] = relationship()

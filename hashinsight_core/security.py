@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from pyramid.authorization import ALL_PERMISSIONS, ACLHelper, Allow, Authenticated, Everyone
 from pyramid.exceptions import BadCSRFOrigin, ConfigurationError
+from pyramid.httpexceptions import HTTPForbidden, HTTPSeeOther
 from pyramid.security import Denied
 
 BUILTIN_ROLES = ("owner", "admin", "operator", "customer", "viewer")
@@ -113,8 +114,50 @@ def origin_view(view, info):
     return wrapper
 
 
+# Pages a user who must set up two-step login can still open.
+MFA_SETUP_ROUTES = frozenset(
+    {
+        "core.account.mfa",
+        "core.logout",
+        "core.language",
+        "core.healthz",
+        "core.readyz",
+        "core.brand_css",
+        "core.favicon",
+    }
+)
+
+
+def mfa_required_view(view, info):
+    """Owners/admins (``auth.mfa_required_roles``) without two-step login go to its set-up."""
+    if info.exception_only:
+        return view
+
+    def wrapper(context, request):
+        route = request.matched_route.name if request.matched_route else ""
+        required = request.registry["mfa_required_roles"]
+        if required and route not in MFA_SETUP_ROUTES and not route.startswith("__"):
+            user = request.user
+            if user is not None and request.api_token is None and user.role in required:
+                from hashinsight_core import mfa
+
+                if not mfa.is_enabled(request.dbsession, user):
+                    if request.path.startswith("/api/"):
+                        raise HTTPForbidden("set up two-step login on /account/two-step/ first")
+                    return HTTPSeeOther(request.route_path("core.account.mfa"))
+        return view(context, request)
+
+    return wrapper
+
+
 def includeme(config):
+    from hashinsight_core.settings import aslist
+
+    config.registry["mfa_required_roles"] = set(
+        aslist(config.get_settings().get("auth.mfa_required_roles", ""))
+    )
     config.add_view_deriver(origin_view)
+    config.add_view_deriver(mfa_required_view)
     settings = config.get_settings()
     policy = SessionSecurityPolicy(settings)
     config.registry["security_policy"] = policy

@@ -8,10 +8,13 @@ from pyramid.httpexceptions import HTTPFound, HTTPSeeOther
 from pyramid.i18n import TranslationStringFactory
 from pyramid.view import view_config
 
-from hashinsight_core import accounts
+from hashinsight_core import accounts, mfa
+from hashinsight_core.db import utcnow
 from hashinsight_core.exceptions import DomainError
 from hashinsight_core.i18n import LOCALE_COOKIE
+from hashinsight_core.models import User
 from hashinsight_core.permissions import CorePermission
+from hashinsight_core.sessions import access_problem
 
 _ = TranslationStringFactory("hashinsight")
 
@@ -69,7 +72,46 @@ def login(request):
     except accounts.LoginRefused as error:
         request.response.status_int = 400
         return {"email": email, "next": next_url, "error": error.message}
+    if mfa.is_enabled(request.dbsession, user):
+        # The password was right; the session starts only once the code is right too.
+        response = HTTPSeeOther(request.route_path("core.login_code"))
+        mfa.set_pending(request, response, user, next_url)
+        return response
     response = HTTPSeeOther(safe_next(request, next_url))
+    request.sessions.start(request, user, response)
+    return response
+
+
+@view_config(
+    route_name="core.login_code",
+    renderer="hashinsight_core:templates/login_code.jinja2",
+    permission=CorePermission.HOME_VIEW,
+)
+def login_code(request):
+    pending = mfa.read_pending(request)
+    user = request.dbsession.get(User, pending["uid"]) if pending else None
+    if (
+        user is None
+        or user.security_stamp != pending["stamp"]
+        or access_problem(user, utcnow().date())
+    ):
+        return HTTPSeeOther(request.route_path("core.login"))
+    if request.method != "POST":
+        return {"error": None}
+    throttle = request.registry["login_throttle"]
+    wait = throttle.retry_after(user.email, request.client_addr)
+    if wait:
+        error = accounts.TooManyAttempts(wait)
+        request.response.status_int = 429
+        request.response.headers["Retry-After"] = str(wait)
+        return {"error": error.message}
+    if mfa.verify(request, user, request.POST.get("code", "")) is None:
+        throttle.failed(user.email, request.client_addr)
+        request.response.status_int = 400
+        return {"error": mfa.WRONG_CODE}
+    throttle.reset(user.email)
+    response = HTTPSeeOther(safe_next(request, pending.get("next")))
+    response.delete_cookie(mfa.PENDING_COOKIE, path="/")
     request.sessions.start(request, user, response)
     return response
 
@@ -154,6 +196,7 @@ def set_language(request):
 def includeme(config):
     config.add_route("core.home", "/")
     config.add_route("core.login", "/login/")
+    config.add_route("core.login_code", "/login/code/")
     config.add_route("core.logout", "/logout/")
     config.add_route("core.language", "/language/{code}")
     config.add_route("core.password_forgot", "/password/forgot/")

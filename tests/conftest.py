@@ -38,6 +38,8 @@ PG_URL = os.environ.get(
 REDIS_URL = os.environ.get("HASHINSIGHT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 PASSWORD = "correct horse battery staple"
+# One secret for the whole run, like every web process of one deployment shares one.
+SECRET = secrets.token_urlsafe(40)
 
 
 def backend() -> str:
@@ -89,7 +91,7 @@ def base_settings(db_url: str | None = None, **overrides) -> dict:
     settings = {
         "sqlalchemy.url": db_url or "sqlite://",
         "hashinsight.plugins": " ".join(ALL_PLUGINS),
-        "hashinsight.secret": secrets.token_urlsafe(40),
+        "hashinsight.secret": SECRET,
         "huey.backend": "memory",
         "huey.immediate": "true",
     }

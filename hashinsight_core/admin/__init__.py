@@ -5,9 +5,11 @@ def includeme(config):
     config.add_route("core.admin.user.list", "/admin/users/")
     config.add_route("core.admin.user.edit", "/admin/users/{user_id:\\d+}/")
     config.add_route(
-        "core.admin.user.action", "/admin/users/{user_id:\\d+}/{action:reset|end-sessions}"
+        "core.admin.user.action",
+        "/admin/users/{user_id:\\d+}/{action:reset|end-sessions|reset-mfa}",
     )
     config.add_route("core.account", "/account/")
+    config.add_route("core.account.mfa", "/account/two-step/")
     config.add_route("core.account.token.create", "/account/tokens/")
     config.add_route("core.account.token.revoke", "/account/tokens/{token_id:\\d+}/revoke")
     config.scan("hashinsight_core.admin.views")

@@ -7,7 +7,7 @@ from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.i18n import TranslationStringFactory
 from pyramid.view import view_config
 
-from hashinsight_core import accounts, tokens
+from hashinsight_core import accounts, mfa, tokens
 from hashinsight_core.db import utcnow
 from hashinsight_core.exceptions import DomainError, InvalidInput
 from hashinsight_core.models import ApiToken, User
@@ -19,6 +19,7 @@ _ = TranslationStringFactory("hashinsight")
 LIST = "hashinsight_core:templates/admin/users.jinja2"
 EDIT = "hashinsight_core:templates/admin/user.jinja2"
 ACCOUNT = "hashinsight_core:templates/admin/account.jinja2"
+MFA = "hashinsight_core:templates/admin/mfa.jinja2"
 PAGE_SIZE = 100
 
 
@@ -94,6 +95,7 @@ def user_invite(request):
 
 def edit_values(request, user: User, **extra) -> dict:
     return {
+        "mfa_enabled": mfa.is_enabled(request.dbsession, user),
         "user": user,
         "roles": assignable_roles(request.user),
         "sessions": request.sessions.store.for_user(user.id),
@@ -115,6 +117,7 @@ def user_edit_form(request):
     notices = {
         "reset": _("A link to choose a new password was sent."),
         "ended": _("Every session of this account was ended."),
+        "mfa": _("Two-step login was turned off; they can set it up again."),
         "saved": _("Saved"),
     }
     return edit_values(request, user, notice=notices.get(request.GET.get("done", "")))
@@ -160,6 +163,10 @@ def user_action(request):
     if action == "reset":
         accounts.request_password_reset(request, user.email)
         done = "reset"
+    elif action == "reset-mfa":
+        mfa.remove(request.dbsession, user)
+        user.end_all_sessions()
+        done = "mfa"
     else:
         user.end_all_sessions()
         request.sessions.store.delete_for_user(user.id)
@@ -259,3 +266,62 @@ def account_change(request):
     response = HTTPSeeOther(request.route_path("core.account"))
     request.sessions.start(request, user, response)
     return response
+
+
+# --- two-step login (TOTP) ----------------------------------------------------------------
+
+
+def mfa_values(request, **extra) -> dict:
+    import segno
+
+    user = request.user
+    values = {
+        "enabled": mfa.is_enabled(request.dbsession, user),
+        "recovery_codes": None,
+        "required": user.role in required_roles(request),
+        "error": None,
+        **extra,
+    }
+    if not values["enabled"] and not values["recovery_codes"]:
+        secret = mfa.pending_secret(request, user)
+        if secret is None:
+            secret, _uri = mfa.begin_enrolment(request, user)
+        uri = mfa.provisioning_uri(request, user, secret)
+        values.update(
+            secret=secret,
+            qr=segno.make(uri, error="m").svg_data_uri(scale=5, dark="#111", light="#fff"),
+        )
+    return values
+
+
+def required_roles(request) -> set[str]:
+    return request.registry["mfa_required_roles"]
+
+
+@view_config(route_name="core.account.mfa", renderer=MFA, permission=CorePermission.ACCOUNT_VIEW)
+def account_mfa(request):
+    user = request.user
+    if request.method != "POST":
+        return mfa_values(request)
+    action = request.POST.get("action")
+    try:
+        if action == "confirm":
+            codes = mfa.confirm_enrolment(request, user, request.POST.get("code", ""))
+            return mfa_values(request, enabled=True, recovery_codes=codes)
+        if action in {"off", "restart"}:
+            if not verify_password(user.password_hash, request.POST.get("password", "")):
+                raise InvalidInput(_("Your current password is not right."), "password")
+            if action == "off" and user.role in required_roles(request):
+                raise InvalidInput(
+                    _("Your role needs two-step login. You can move it to a new phone instead."),
+                    "action",
+                )
+            mfa.remove(request.dbsession, user)
+            if action == "restart":
+                request.dbsession.flush()
+                mfa.begin_enrolment(request, user)
+            return HTTPSeeOther(request.route_path("core.account.mfa"))
+    except DomainError as error:
+        request.response.status_int = error.status
+        return mfa_values(request, error=error.message)
+    return HTTPSeeOther(request.route_path("core.account.mfa"))
