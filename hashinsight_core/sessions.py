@@ -75,8 +75,15 @@ class DatabaseSessionStore:
 
     @staticmethod
     def _record(row) -> SessionRecord:
-        return SessionRecord(row.token_hash, row.user_id, row.stamp, row.created_at,
-                             row.last_seen_at, row.ip_address, row.user_agent)
+        return SessionRecord(
+            row.token_hash,
+            row.user_id,
+            row.stamp,
+            row.created_at,
+            row.last_seen_at,
+            row.ip_address,
+            row.user_agent,
+        )
 
     def add(self, record: SessionRecord) -> None:
         from hashinsight_core.models import UserSession
@@ -126,8 +133,10 @@ class RedisSessionStore:
         return f"{self.prefix}user:{user_id}"
 
     def add(self, record: SessionRecord) -> None:
-        data = {k: (v.isoformat() if isinstance(v, dt.datetime) else v)
-                for k, v in asdict(record).items()}
+        data = {
+            k: (v.isoformat() if isinstance(v, dt.datetime) else v)
+            for k, v in asdict(record).items()
+        }
         ttl = int(self.idle.total_seconds())
         pipe = self.client.pipeline()
         pipe.set(self._key(record.token_hash), json.dumps(data), ex=ttl)
@@ -182,10 +191,20 @@ class Sessions:
     def start(self, request, user, response) -> None:
         token = secrets.token_urlsafe(32)
         now = utcnow()
-        self.store.add(SessionRecord(token_digest(token), user.id, user.security_stamp, now, now,
-                                     request.client_addr, (request.user_agent or "")[:300]))
-        response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Lax",
-                            secure=self.secure, path="/")
+        self.store.add(
+            SessionRecord(
+                token_digest(token),
+                user.id,
+                user.security_stamp,
+                now,
+                now,
+                request.client_addr,
+                (request.user_agent or "")[:300],
+            )
+        )
+        response.set_cookie(
+            SESSION_COOKIE, token, httponly=True, samesite="Lax", secure=self.secure, path="/"
+        )
 
     def load(self, request):
         """(record, user) for the request's cookie, or (None, None)."""
@@ -199,10 +218,13 @@ class Sessions:
             return None, None
         now = utcnow()
         user = request.dbsession.get(User, record.user_id)
-        expired = (now - record.last_seen_at > self.idle
-                   or now - record.created_at > self.absolute)
-        if user is None or expired or record.stamp != user.security_stamp or \
-                access_problem(user, now.date()) is not None:
+        expired = now - record.last_seen_at > self.idle or now - record.created_at > self.absolute
+        if (
+            user is None
+            or expired
+            or record.stamp != user.security_stamp
+            or access_problem(user, now.date()) is not None
+        ):
             self.store.delete(record.token_hash)
             return None, None
         if now - record.last_seen_at > TOUCH_EVERY:

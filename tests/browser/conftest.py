@@ -69,8 +69,10 @@ def page(browser):
     # (net::ERR_ABORTED, e.g. a favicon still loading) is not a failure of the app.
     page.on(
         "requestfailed",
-        lambda r: "ERR_ABORTED" not in (r.failure or "")
-        and page.problems.append(f"failed: {r.url} {r.failure}"),
+        lambda r: (
+            "ERR_ABORTED" not in (r.failure or "")
+            and page.problems.append(f"failed: {r.url} {r.failure}")
+        ),
     )
     page.on("response", lambda r: r.status >= 400 and page.problems.append(f"{r.status}: {r.url}"))
     yield page

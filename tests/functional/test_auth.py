@@ -148,8 +148,9 @@ def test_throttle_in_redis_is_shared_between_processes(make_app, engine):
         redis.Redis.from_url(REDIS_URL, socket_timeout=2).flushdb()
     except redis.RedisError as error:
         unavailable("Redis", str(error))
-    settings = dict(auth__throttle__storage="redis", auth__throttle__limit="2/5minutes",
-                    redis__url=REDIS_URL)
+    settings = dict(
+        auth__throttle__storage="redis", auth__throttle__limit="2/5minutes", redis__url=REDIS_URL
+    )
     first, _ = make_app(**settings)
     second, _ = make_app(**settings)  # another web process
     email, _ = make_user(engine, "admin")
@@ -196,8 +197,9 @@ def test_old_hash_parameters_are_upgraded_at_login(webtest, engine):
 def test_foreign_origin_is_refused_even_with_a_valid_token(webtest, login_as):
     login_as("admin")
     headers = {**api_headers(webtest), "Origin": "http://evil.example"}
-    error = webtest.post_json("/api/v1/hosting/sites", {"name": "X"}, headers=headers,
-                              status=400).json
+    error = webtest.post_json(
+        "/api/v1/hosting/sites", {"name": "X"}, headers=headers, status=400
+    ).json
     assert "Origin" in error["error"]["message"]
     same = {**api_headers(webtest), "Origin": "http://localhost"}
     webtest.post_json("/api/v1/hosting/sites", {"name": "X"}, headers=same, status=201)
@@ -205,7 +207,10 @@ def test_foreign_origin_is_refused_even_with_a_valid_token(webtest, login_as):
 
 def test_login_form_with_foreign_origin_is_refused(webtest, engine):
     email, _ = make_user(engine, "admin")
-    webtest.post("/login/", {"email": email, "password": PASSWORD,
-                             "csrf_token": csrf_token(webtest)},
-                 headers={"Origin": "null"}, status=400)
+    webtest.post(
+        "/login/",
+        {"email": email, "password": PASSWORD, "csrf_token": csrf_token(webtest)},
+        headers={"Origin": "null"},
+        status=400,
+    )
     assert "hi_session" not in webtest.cookies

@@ -35,7 +35,8 @@ def set_password(app, path, password=NEW_PASSWORD, confirm=None, status="*"):
 
 def login_status(app, email, password):
     return app.post(
-        "/login/", {"email": email, "password": password, "csrf_token": csrf_token(app)},
+        "/login/",
+        {"email": email, "password": password, "csrf_token": csrf_token(app)},
         status="*",
     ).status_int
 
