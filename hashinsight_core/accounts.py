@@ -89,7 +89,7 @@ def authenticate(request, email: str, password: str) -> User:
 
 def create_user(dbsession, email: str, password: str, role: str, name: str = "") -> User:
     email = normalize_email(email)
-    if role not in BUILTIN_ROLES:
+    if not role_exists(dbsession, role):
         raise InvalidInput(
             f"unknown role '{role}' (use one of: {', '.join(BUILTIN_ROLES)})", "role"
         )
@@ -124,8 +124,17 @@ def change_password(user: User, new_password: str) -> None:
     user.end_all_sessions()
 
 
+def role_exists(dbsession, role: str) -> bool:
+    from hashinsight_core.models import Role
+
+    return (
+        role in BUILTIN_ROLES
+        or dbsession.scalar(sa.select(Role.id).where(Role.name == role)) is not None
+    )
+
+
 def set_role(user: User, role: str) -> None:
-    if role not in BUILTIN_ROLES:
+    if role not in BUILTIN_ROLES and not role_exists(sa.orm.object_session(user), role):
         raise InvalidInput(f"unknown role '{role}'", "role")
     if role != user.role:
         user.role = role
@@ -264,7 +273,7 @@ def update_user(
     valid_until: dt.date | None,
 ) -> None:
     """Apply an administrator's edit; refuses changes that would lock the actor out."""
-    if role not in BUILTIN_ROLES:
+    if not role_exists(sa.orm.object_session(user), role):
         raise InvalidInput(f"unknown role '{role}'", "role")
     if not can_manage(actor, user, role):
         raise InvalidInput(_("Only an owner can change owners or make someone an owner."), "role")

@@ -129,3 +129,15 @@ class UserMfa(Base):
     recovery_hashes: Mapped[list] = mapped_column(sa.JSON, default=list)
 
     user: Mapped[User] = relationship()
+
+
+class Role(Base):
+    """A custom role: a name and the permissions it holds (built-in roles live in code)."""
+
+    __tablename__ = "core_roles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    title: Mapped[str] = mapped_column(sa.String(100), default="")
+    permissions: Mapped[list] = mapped_column(sa.JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -26,6 +26,7 @@ def core_nav_items(request) -> list[NavItem]:
         NavItem(
             _("Users"), "core.admin.user.list", CorePermission.USERS_MANAGE, "person-gear", 900
         ),
+        NavItem(_("Roles"), "core.admin.role.list", CorePermission.ROLES_MANAGE, "key", 910),
     ]
 
 

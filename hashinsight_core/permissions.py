@@ -11,6 +11,7 @@ class CorePermission(StrEnum):
     HEALTH_VIEW = "core:health:read"
     USERS_MANAGE = "core:user:manage"
     ACCOUNT_VIEW = "core:account:manage"
+    ROLES_MANAGE = "core:role:manage"
 
 
 def permission_specs() -> list[PermissionSpec]:
@@ -20,6 +21,7 @@ def permission_specs() -> list[PermissionSpec]:
         PermissionSpec(CorePermission.API_DOCS_VIEW, "Read the API documentation", everyone),
         PermissionSpec(CorePermission.HEALTH_VIEW, "See health and readiness", everyone),
         PermissionSpec(CorePermission.USERS_MANAGE, "Create and edit accounts", ("owner", "admin")),
+        PermissionSpec(CorePermission.ROLES_MANAGE, "Make and edit custom roles (owners)", ()),
         PermissionSpec(
             CorePermission.ACCOUNT_VIEW,
             "See and change one's own account",

@@ -27,11 +27,15 @@ class PermissionSpec:
 
 
 class Root:
-    """The root resource: role grants from every enabled plugin."""
+    """The root resource: role grants from every enabled plugin, plus the grants of the
+    current user's role when it is a custom role (read from the database once a request)."""
 
     def __init__(self, request):
         self.request = request
-        self.__acl__ = request.registry["acl"]
+
+    @property
+    def __acl__(self):
+        return self.request.registry["acl"] + self.request.custom_role_acl
 
 
 def build_acl(specs: list[PermissionSpec]) -> list[tuple]:
@@ -170,6 +174,13 @@ def includeme(config):
             return None, request.api_token.user
         return request.sessions.load(request)
 
+    def custom_role_acl(request):
+        from hashinsight_core.roles import acl_for_role
+
+        user = request.user
+        return acl_for_role(request, user.role) if user is not None else []
+
+    config.add_request_method(custom_role_acl, "custom_role_acl", reify=True)
     config.add_request_method(load_token, "api_token", reify=True)
     config.add_request_method(session_and_user, "session_and_user", reify=True)
     config.add_request_method(lambda r: r.session_and_user[1], "user", reify=True)

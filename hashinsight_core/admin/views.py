@@ -7,13 +7,13 @@ from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.i18n import TranslationStringFactory
 from pyramid.view import view_config
 
-from hashinsight_core import accounts, mfa, tokens
+from hashinsight_core import accounts, mfa, roles, tokens
 from hashinsight_core.db import utcnow
 from hashinsight_core.exceptions import DomainError, InvalidInput
-from hashinsight_core.models import ApiToken, User
+from hashinsight_core.models import ApiToken, Role, User
 from hashinsight_core.passwords import verify_password
 from hashinsight_core.permissions import CorePermission
-from hashinsight_core.security import BUILTIN_ROLES
+from hashinsight_core.security import BUILTIN_ROLES as BUILTIN_ROLE_NAMES
 
 _ = TranslationStringFactory("hashinsight")
 LIST = "hashinsight_core:templates/admin/users.jinja2"
@@ -33,8 +33,13 @@ def parse_date(value: str, field: str) -> dt.date | None:
         raise InvalidInput(_("Please enter a date like 2026-12-31."), field) from None
 
 
-def assignable_roles(actor: User) -> list[str]:
-    return [r for r in BUILTIN_ROLES if accounts.can_manage(actor, role=r)]
+def assignable_roles(request) -> list[str]:
+    return roles.assignable(request, request.user)
+
+
+def check_assignable(request, role: str) -> None:
+    if role not in assignable_roles(request):
+        raise InvalidInput(_("You cannot give this role."), "role")
 
 
 def get_user(request) -> User:
@@ -57,7 +62,7 @@ def list_values(request, **extra) -> dict:
         "users": users[:PAGE_SIZE],
         "more": len(users) > PAGE_SIZE,
         "q": q,
-        "roles": assignable_roles(request.user),
+        "roles": assignable_roles(request),
         "today": dt.date.today(),
         "form": {},
         "error": None,
@@ -84,8 +89,7 @@ def user_list(request):
 def user_invite(request):
     form = {k: request.POST.get(k, "") for k in ("email", "name", "role")}
     try:
-        if not accounts.can_manage(request.user, role=form["role"]):
-            raise InvalidInput(_("Only an owner can make someone an owner."), "role")
+        check_assignable(request, form["role"])
         user = accounts.invite_user(request, form["email"], form["role"], form["name"])
     except DomainError as error:
         request.response.status_int = error.status
@@ -97,7 +101,7 @@ def edit_values(request, user: User, **extra) -> dict:
     return {
         "mfa_enabled": mfa.is_enabled(request.dbsession, user),
         "user": user,
-        "roles": assignable_roles(request.user),
+        "roles": assignable_roles(request),
         "sessions": request.sessions.store.for_user(user.id),
         "can_edit": accounts.can_manage(request.user, user),
         "error": None,
@@ -133,6 +137,8 @@ def user_edit(request):
     user = get_user(request)
     post = request.POST
     try:
+        if post.get("role", user.role) != user.role:
+            check_assignable(request, post.get("role", user.role))
         accounts.update_user(
             request.user,
             user,
@@ -325,3 +331,93 @@ def account_mfa(request):
         request.response.status_int = error.status
         return mfa_values(request, error=error.message)
     return HTTPSeeOther(request.route_path("core.account.mfa"))
+
+
+# --- roles (owners) -------------------------------------------------------------------------
+
+ROLES = "hashinsight_core:templates/admin/roles.jinja2"
+ROLE = "hashinsight_core:templates/admin/role.jinja2"
+
+
+def role_values(request, **extra) -> dict:
+    return {
+        "builtin": {r: roles.builtin_grants(request.registry, r) for r in BUILTIN_ROLE_NAMES},
+        "custom": roles.custom_roles(request.dbsession),
+        "groups": roles.grouped(request.registry),
+        "error": None,
+        "form": {},
+        **extra,
+    }
+
+
+@view_config(
+    route_name="core.admin.role.list",
+    renderer=ROLES,
+    request_method="GET",
+    permission=CorePermission.ROLES_MANAGE,
+)
+def role_list(request):
+    return role_values(request)
+
+
+@view_config(
+    route_name="core.admin.role.list",
+    renderer=ROLES,
+    request_method="POST",
+    permission=CorePermission.ROLES_MANAGE,
+)
+def role_create(request):
+    form = {
+        "name": request.POST.get("name", ""),
+        "title": request.POST.get("title", ""),
+        "permissions": request.POST.getall("permissions"),
+    }
+    try:
+        role = roles.save_role(request, form["name"], form["title"], form["permissions"])
+    except DomainError as error:
+        request.response.status_int = error.status
+        return role_values(request, error=error.message, form=form)
+    return HTTPSeeOther(request.route_path("core.admin.role.edit", name=role.name))
+
+
+def get_role(request) -> Role:
+    role = request.dbsession.scalar(sa.select(Role).where(Role.name == request.matchdict["name"]))
+    if role is None:
+        raise HTTPNotFound()
+    return role
+
+
+@view_config(
+    route_name="core.admin.role.edit",
+    renderer=ROLE,
+    request_method="GET",
+    permission=CorePermission.ROLES_MANAGE,
+)
+def role_edit_form(request):
+    return {"role": get_role(request), "groups": roles.grouped(request.registry), "error": None}
+
+
+@view_config(
+    route_name="core.admin.role.edit",
+    renderer=ROLE,
+    request_method="POST",
+    permission=CorePermission.ROLES_MANAGE,
+)
+def role_edit(request):
+    role = get_role(request)
+    try:
+        if request.POST.get("action") == "delete":
+            roles.delete_role(request, role)
+            return HTTPSeeOther(request.route_path("core.admin.role.list"))
+        roles.save_role(
+            request,
+            role.name,
+            request.POST.get("title", ""),
+            request.POST.getall("permissions"),
+            role=role,
+        )
+    except DomainError as error:
+        request.response.status_int = error.status
+        return {"role": role, "groups": roles.grouped(request.registry), "error": error.message}
+    # Grants are read from the database on every request: holders get them at once.
+    return HTTPSeeOther(request.route_path("core.admin.role.edit", name=role.name))

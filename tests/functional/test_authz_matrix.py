@@ -41,6 +41,7 @@ def current_matrix(registry) -> tuple[list[str], list[str]]:
 
     request = FakeRequest()
     request.registry = registry
+    request.custom_role_acl = []  # built-in roles only; custom roles are made at run time
     root = Root(request)
     helper = ACLHelper()
     lines, unprotected = set(), []
