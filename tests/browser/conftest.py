@@ -45,7 +45,9 @@ def live_server(db_url):
     server.close()
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an asyncio loop running in this
+# thread while it is open, and other tests on the same worker call asyncio.run().
+@pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
         unavailable("chromium", "install it with: sudo apt-get install chromium")
