@@ -18,7 +18,7 @@ from hashinsight_core.settings import is_production, resolve
 
 __all__ = ["hookimpl", "main", "make_config"]
 
-CORE_MODEL_MODULES = ["hashinsight_core.models"]
+CORE_MODEL_MODULES = ["hashinsight_core.models", "hashinsight_core.audit.models"]
 
 
 def import_models(pm) -> list[str]:
@@ -34,6 +34,9 @@ def import_models(pm) -> list[str]:
 def make_config(settings: dict, environ=None) -> Configurator:
     settings = resolve(settings, environ)
     pm, enabled = plugin_loader.load(settings["hashinsight.plugins"])
+    # The core's own areas contribute through the same hooks as plugins (after loading, so
+    # the plugin list and its requirement check only ever see real plugins).
+    pm.register(importlib.import_module("hashinsight_core.audit.hooks"), name="core.audit")
     settings.setdefault("jinja2.i18n.domain", "hashinsight")
     settings.setdefault("jinja2.filters", "")
     config = Configurator(settings=settings)

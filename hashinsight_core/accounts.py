@@ -210,12 +210,12 @@ def redeem_token(dbsession, token: str, purpose: str) -> User:
     return row.user
 
 
-def request_password_reset(request, email: str) -> None:
+def request_password_reset(request, email: str) -> User | None:
     """Send a reset link if an active account has this address; answer the same either way."""
     email = (email or "").strip().lower()[:MAX_EMAIL]
     user = request.dbsession.scalar(sa.select(User).where(User.email == email)) if email else None
     if user is None or access_problem(user, utcnow().date()) is not None:
-        return
+        return None
     token = issue_token(request.dbsession, user, "reset")
     request.send_mail(
         user.email,
@@ -223,6 +223,7 @@ def request_password_reset(request, email: str) -> None:
         "hashinsight_core:templates/mail/reset.txt.jinja2",
         {"user": user, "link": request.route_url("core.password_reset", token=token)},
     )
+    return user
 
 
 def reset_password(request, token: str, password: str, confirm: str, purpose: str = "reset"):

@@ -15,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from hashinsight_core.audit.cli import add_audit_commands
+
 EXIT_USAGE = 2
 
 
@@ -103,6 +105,11 @@ def cmd_create_user(args) -> int:
     try:
         with env["request"].tm:
             user = create_user(env["request"], args.email, password, args.role, args.name)
+            env["request"].audit(
+                "core:user:create",
+                subject=("user", user.id),
+                payload={"email": user.email, "role": user.role, "via": "cli"},
+            )
             print(f"created {user.role} {user.email}")
     finally:
         env["closer"]()
@@ -251,6 +258,7 @@ def build_parser() -> Parser:
     p.set_defaults(func=cmd_revision)
     p.add_argument("--branch", required=True, help="'core' or a plugin name")
     p.add_argument("-m", "--message", required=True)
+    add_audit_commands(sub)
     return parser
 
 

@@ -52,6 +52,9 @@ def readyz(request):
                 client.close()
 
         checks["redis"] = _timed(redis_ping)
+    # Areas add their own checks (the audit chain reports whether it signs checkpoints).
+    for name, check in registry.get("readiness_checks", {}).items():
+        checks[name] = _timed(check)
     ok = all(check["ok"] for check in checks.values())
     request.response.status_int = 200 if ok else 503
     return {"status": "ok" if ok else "fail", "checks": checks}

@@ -66,19 +66,24 @@ def login(request):
     try:
         user = accounts.authenticate(request, email, request.POST.get("password", ""))
     except accounts.TooManyAttempts as error:
+        request.audit("core:login:throttled", payload={"email": email[:254]})
         request.response.status_int = 429
         request.response.headers["Retry-After"] = str(error.retry_after)
         return {"email": email, "next": next_url, "error": error.message}
     except accounts.LoginRefused as error:
+        reason = error.message.interpolate() if hasattr(error.message, "interpolate") else ""
+        request.audit("core:login:fail", payload={"email": email[:254], "reason": reason})
         request.response.status_int = 400
         return {"email": email, "next": next_url, "error": error.message}
     if mfa.is_enabled(request.dbsession, user):
+        request.audit("core:login:password-ok", subject=("user", user.id), actor=user)
         # The password was right; the session starts only once the code is right too.
         response = HTTPSeeOther(request.route_path("core.login_code"))
         mfa.set_pending(request, response, user, next_url)
         return response
     response = HTTPSeeOther(safe_next(request, next_url))
     request.sessions.start(request, user, response)
+    request.audit("core:login:success", subject=("user", user.id), actor=user)
     return response
 
 
@@ -105,7 +110,9 @@ def login_code(request):
         request.response.status_int = 429
         request.response.headers["Retry-After"] = str(wait)
         return {"error": error.message}
-    if mfa.verify(request, user, request.POST.get("code", "")) is None:
+    method = mfa.verify(request, user, request.POST.get("code", ""))
+    if method is None:
+        request.audit("core:login:code-fail", subject=("user", user.id), actor=user)
         throttle.failed(user.email, request.client_addr)
         request.response.status_int = 400
         return {"error": mfa.WRONG_CODE}
@@ -113,12 +120,17 @@ def login_code(request):
     response = HTTPSeeOther(safe_next(request, pending.get("next")))
     response.delete_cookie(mfa.PENDING_COOKIE, path="/")
     request.sessions.start(request, user, response)
+    request.audit(
+        "core:login:success", subject=("user", user.id), actor=user, payload={"second_step": method}
+    )
     return response
 
 
 @view_config(route_name="core.logout", request_method="POST", permission=CorePermission.HOME_VIEW)
 def logout(request):
     response = HTTPSeeOther(request.route_path("core.home"))
+    if request.user is not None:
+        request.audit("core:session:logout", subject=("user", request.user.id))
     request.sessions.end(request, response)
     return response
 
@@ -130,7 +142,9 @@ def logout(request):
 )
 def password_forgot(request):
     if request.method == "POST":
-        accounts.request_password_reset(request, request.POST.get("email", ""))
+        user = accounts.request_password_reset(request, request.POST.get("email", ""))
+        if user is not None:
+            request.audit("core:user:password-link", subject=("user", user.id), actor=user)
         return {"sent": True}
     return {"sent": False}
 
@@ -140,13 +154,14 @@ def _set_password(request, purpose: str, title):
     values = {"title": title, "error": None}
     try:
         if request.method == "POST":
-            accounts.reset_password(
+            user = accounts.reset_password(
                 request,
                 token,
                 request.POST.get("password", ""),
                 request.POST.get("confirm", ""),
                 purpose,
             )
+            request.audit(f"core:user:password-{purpose}", subject=("user", user.id), actor=user)
             return HTTPSeeOther(request.route_path("core.login", _query={"changed": "1"}))
         accounts.peek_token(request.dbsession, token, purpose)
     except accounts.InvalidLink as error:

@@ -91,6 +91,11 @@ def user_invite(request):
     try:
         check_assignable(request, form["role"])
         user = accounts.invite_user(request, form["email"], form["role"], form["name"])
+        request.audit(
+            "core:user:invite",
+            subject=("user", user.id),
+            payload={"email": user.email, "role": user.role},
+        )
     except DomainError as error:
         request.response.status_int = error.status
         return list_values(request, form=form, error=error.message)
@@ -151,6 +156,17 @@ def user_edit(request):
     except DomainError as error:  # update_user checks everything before changing anything
         request.response.status_int = error.status
         return edit_values(request, user, error=error.message)
+    request.audit(
+        "core:user:update",
+        subject=("user", user.id),
+        payload={
+            "role": user.role,
+            "active": user.is_active,
+            "name": user.name,
+            "valid_from": str(user.valid_from or ""),
+            "valid_until": str(user.valid_until or ""),
+        },
+    )
     return HTTPSeeOther(
         request.route_path("core.admin.user.edit", user_id=user.id, _query={"done": "saved"})
     )
@@ -169,14 +185,17 @@ def user_action(request):
     if action == "reset":
         accounts.request_password_reset(request, user.email)
         done = "reset"
+        request.audit("core:user:password-link", subject=("user", user.id))
     elif action == "reset-mfa":
         mfa.remove(request.dbsession, user)
         user.end_all_sessions()
         done = "mfa"
+        request.audit("core:mfa:reset", subject=("user", user.id))
     else:
         user.end_all_sessions()
         request.sessions.store.delete_for_user(user.id)
         done = "ended"
+        request.audit("core:session:end-all", subject=("user", user.id))
     return HTTPSeeOther(
         request.route_path("core.admin.user.edit", user_id=user.id, _query={"done": done})
     )
@@ -210,12 +229,21 @@ def token_create(request):
     except ValueError:
         days = 0
     try:
-        _row, secret = tokens.create_token(
+        row, secret = tokens.create_token(
             request, request.user, request.POST.get("name", ""), request.POST.getall("scopes"), days
         )
     except DomainError as error:
         request.response.status_int = error.status
         return account_values(request, error=error.message)
+    request.audit(
+        "core:token:create",
+        subject=("api_token", row.id),
+        payload={
+            "name": row.name,
+            "scopes": row.scopes,
+            "expires_at": row.expires_at.isoformat(),
+        },
+    )
     # The secret is shown on this answer only; it is never stored or shown again.
     request.response.headers["Cache-Control"] = "no-store"
     return account_values(request, new_token=secret)
@@ -231,6 +259,7 @@ def token_revoke(request):
     if token is None or token.user_id != request.user.id:
         raise HTTPNotFound()
     tokens.revoke(token)
+    request.audit("core:token:revoke", subject=("api_token", token.id))
     return HTTPSeeOther(request.route_path("core.account"))
 
 
@@ -256,6 +285,7 @@ def account_change(request):
     if post.get("action") == "end-sessions":
         user.end_all_sessions()
         request.sessions.store.delete_for_user(user.id)
+        request.audit("core:session:end-all", subject=("user", user.id))
         response = HTTPSeeOther(request.route_path("core.login"))
         request.sessions.end(request, response)
         return response
@@ -268,6 +298,7 @@ def account_change(request):
     except DomainError as error:
         request.response.status_int = error.status
         return account_values(request, error=error.message)
+    request.audit("core:user:password-change", subject=("user", user.id))
     # The change ended every session, this one too: start a fresh one for this browser.
     response = HTTPSeeOther(request.route_path("core.account"))
     request.sessions.start(request, user, response)
@@ -313,6 +344,7 @@ def account_mfa(request):
     try:
         if action == "confirm":
             codes = mfa.confirm_enrolment(request, user, request.POST.get("code", ""))
+            request.audit("core:mfa:enable", subject=("user", user.id))
             return mfa_values(request, enabled=True, recovery_codes=codes)
         if action in {"off", "restart"}:
             if not verify_password(user.password_hash, request.POST.get("password", "")):
@@ -323,6 +355,10 @@ def account_mfa(request):
                     "action",
                 )
             mfa.remove(request.dbsession, user)
+            request.audit(
+                f"core:mfa:{'restart' if action == 'restart' else 'disable'}",
+                subject=("user", user.id),
+            )
             if action == "restart":
                 request.dbsession.flush()
                 mfa.begin_enrolment(request, user)
@@ -374,6 +410,11 @@ def role_create(request):
     }
     try:
         role = roles.save_role(request, form["name"], form["title"], form["permissions"])
+        request.audit(
+            "core:role:create",
+            subject=("role", role.name),
+            payload={"permissions": role.permissions},
+        )
     except DomainError as error:
         request.response.status_int = error.status
         return role_values(request, error=error.message, form=form)
@@ -408,6 +449,7 @@ def role_edit(request):
     try:
         if request.POST.get("action") == "delete":
             roles.delete_role(request, role)
+            request.audit("core:role:delete", subject=("role", role.name))
             return HTTPSeeOther(request.route_path("core.admin.role.list"))
         roles.save_role(
             request,
@@ -415,6 +457,11 @@ def role_edit(request):
             request.POST.get("title", ""),
             request.POST.getall("permissions"),
             role=role,
+        )
+        request.audit(
+            "core:role:update",
+            subject=("role", role.name),
+            payload={"permissions": role.permissions},
         )
     except DomainError as error:
         request.response.status_int = error.status

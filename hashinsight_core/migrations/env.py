@@ -13,6 +13,7 @@ from hashinsight_core.plugins import installed_plugins
 config = context.config
 
 import_module("hashinsight_core.models")
+import_module("hashinsight_core.audit.models")
 for _name, target in installed_plugins().items():
     module = import_module(target)
     for dotted in module.hashinsight_models() if hasattr(module, "hashinsight_models") else ():
