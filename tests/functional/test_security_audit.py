@@ -13,10 +13,16 @@ def tags(engine) -> list[str]:
 
 def test_logins_failed_logins_and_logout_are_audited(webtest, engine):
     email, _ = make_user(engine, "viewer")
-    webtest.post("/login/", {"email": email, "password": "wrong password",
-                             "csrf_token": csrf_token(webtest)}, status=400)
-    webtest.post("/login/", {"email": email, "password": PASSWORD,
-                             "csrf_token": csrf_token(webtest)}, status=303)
+    webtest.post(
+        "/login/",
+        {"email": email, "password": "wrong password", "csrf_token": csrf_token(webtest)},
+        status=400,
+    )
+    webtest.post(
+        "/login/",
+        {"email": email, "password": PASSWORD, "csrf_token": csrf_token(webtest)},
+        status=303,
+    )
     webtest.post("/logout/", {"csrf_token": csrf_token(webtest)}, status=303)
     assert tags(engine) == ["core:login:fail", "core:login:success", "core:session:logout"]
     with engine.connect() as conn:
@@ -27,12 +33,25 @@ def test_logins_failed_logins_and_logout_are_audited(webtest, engine):
 def test_account_administration_is_audited(make_app, engine):
     app, _ = make_app()
     login(app, engine, "owner")
-    app.post("/admin/users/", {"email": "new@example.com", "role": "viewer", "name": "",
-                               "csrf_token": csrf_token(app)}, status=303)
-    app.post("/admin/roles/", {"name": "reader", "title": "", "permissions": ["hosting:site:read"],
-                               "csrf_token": csrf_token(app)}, status=303)
-    app.post("/account/tokens/", {"name": "s", "days": "5", "scopes": ["hosting:site:read"],
-                                  "csrf_token": csrf_token(app)})
+    app.post(
+        "/admin/users/",
+        {"email": "new@example.com", "role": "viewer", "name": "", "csrf_token": csrf_token(app)},
+        status=303,
+    )
+    app.post(
+        "/admin/roles/",
+        {
+            "name": "reader",
+            "title": "",
+            "permissions": ["hosting:site:read"],
+            "csrf_token": csrf_token(app),
+        },
+        status=303,
+    )
+    app.post(
+        "/account/tokens/",
+        {"name": "s", "days": "5", "scopes": ["hosting:site:read"], "csrf_token": csrf_token(app)},
+    )
     found = tags(engine)
     for tag in ("core:login:success", "core:user:invite", "core:role:create", "core:token:create"):
         assert tag in found
