@@ -175,9 +175,22 @@ def ensure_demo_owner(ini: str, settings: dict) -> tuple[str, str]:
     return saved_email, password
 
 
+def ensure_demo_audit_key(settings: dict) -> None:
+    """The demo signs audit checkpoints with a key of its own in var/ (made once)."""
+    import argparse as _argparse
+
+    from hashinsight_core.audit.cli import cmd_keygen
+    from hashinsight_core.audit.keys import DEFAULT_KEY_FILENAME
+
+    target = Path(settings.get("hashinsight.var_dir") or "var") / DEFAULT_KEY_FILENAME
+    if not target.exists() and not os.environ.get("HASHINSIGHT_AUDIT_KEY"):
+        cmd_keygen(_argparse.Namespace(out=str(target), force=False))
+
+
 def cmd_demo(args) -> int:
     settings = effective_settings(args.ini)
     cmd_migrate(args)
+    ensure_demo_audit_key(settings)
     email, password = ensure_demo_owner(args.ini, settings)
     print("")
     print(f"  HashInsight demo: http://localhost:{args.port}/")
