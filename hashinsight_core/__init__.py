@@ -61,6 +61,7 @@ def make_config(settings: dict, environ=None) -> Configurator:
         "sessions",
         "throttle",
         "security",
+        "scoping",
         "i18n",
         "nav",
         "openapi",

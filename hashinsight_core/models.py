@@ -1,4 +1,4 @@
-"""The core's own tables: accounts and their server-side sessions."""
+"""The core's own tables: customers, accounts, their sessions, memberships and tokens."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hashinsight_core.db import Base, TimestampMixin, utcnow
+from hashinsight_core.scoping import Scoped
 
 # Stored instead of a hash for invited accounts: no argon2 hash can equal it, so no password
 # works until the invitation link is used.
@@ -17,6 +18,42 @@ INVITED = "!invited"  # noqa: S105 - a marker, not a password
 
 def new_stamp() -> str:
     return secrets.token_hex(16)
+
+
+CUSTOMER_STATUSES = ("active", "paused", "ended")
+
+
+class Customer(Scoped, TimestampMixin, Base):
+    """A customer (organization) of the hosting provider. Customers own miners, invoices,
+    tickets and reports; their users reach only what their customer owns. The CRM plugin adds
+    the pages to manage them, the hosting plugin the miners they own."""
+
+    __tablename__ = "core_customers"
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('active', 'paused', 'ended')", name="status"),
+    )
+    __scope__ = {"customer": "id"}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    contact_name: Mapped[str | None] = mapped_column(sa.String(200))
+    contact_email: Mapped[str | None] = mapped_column(sa.String(254))
+    phone: Mapped[str | None] = mapped_column(sa.String(50))
+    status: Mapped[str] = mapped_column(sa.String(16), default="active")
+    notes: Mapped[str | None] = mapped_column(sa.Text)
+
+    def as_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "contact_name": self.contact_name,
+            "contact_email": self.contact_email,
+            "phone": self.phone,
+            "status": self.status,
+            "notes": self.notes,
+            "created_at": self.created_at.isoformat() + "Z",
+            "updated_at": self.updated_at.isoformat() + "Z",
+        }
 
 
 class User(TimestampMixin, Base):
@@ -39,6 +76,11 @@ class User(TimestampMixin, Base):
     security_stamp: Mapped[str] = mapped_column(sa.String(32), default=new_stamp)
     password_changed_at: Mapped[dt.datetime | None]
     email_verified_at: Mapped[dt.datetime | None]
+    # The customer (organization) this account belongs to. Set, it limits every query the
+    # account makes to that customer's data (see scoping.py); customer users must have one.
+    customer_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("core_customers.id", ondelete="RESTRICT"), index=True
+    )
 
     @property
     def is_invited(self) -> bool:
@@ -140,4 +182,25 @@ class Role(Base):
     name: Mapped[str] = mapped_column(sa.String(40), unique=True)
     title: Mapped[str] = mapped_column(sa.String(100), default="")
     permissions: Mapped[list] = mapped_column(sa.JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Membership(Base):
+    """Limits an account to a site, or to one zone of a site (``zone_id`` set).
+
+    An account with no memberships is not limited by site; with some, it sees only the data of
+    those sites and zones. Sites and zones belong to the hosting plugin, so these are plain ids
+    (no foreign keys into a plugin's tables); hosting removes them when a site or zone goes.
+    """
+
+    __tablename__ = "core_memberships"
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "site_id", "zone_id"),
+        sa.Index("ix_core_memberships_user_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("core_users.id", ondelete="CASCADE"))
+    site_id: Mapped[int]
+    zone_id: Mapped[int | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -13,7 +13,7 @@ def add(webtest, **fields):
 
 def count_customers(engine) -> int:
     with engine.connect() as conn:
-        return conn.scalar(sa.text("SELECT count(*) FROM crm_customers"))
+        return conn.scalar(sa.text("SELECT count(*) FROM core_customers"))
 
 
 def test_admin_adds_a_customer_through_the_api_and_reads_it_back(webtest, login_as):
