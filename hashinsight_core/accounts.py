@@ -87,12 +87,39 @@ def authenticate(request, email: str, password: str) -> User:
     return user
 
 
-def create_user(dbsession, email: str, password: str, role: str, name: str = "") -> User:
+def check_customer(dbsession, role: str, customer_id: int | None) -> None:
+    """Customer users must belong to a customer, and the customer must exist."""
+    from hashinsight_core.models import Customer
+
+    if customer_id is None:
+        if role == "customer":
+            raise InvalidInput(_("Choose the customer this account belongs to."), "customer_id")
+        return
+    exists = dbsession.scalar(
+        sa.select(Customer.id).where(Customer.id == customer_id).execution_options(unscoped=True)
+    )
+    if exists is None:
+        raise InvalidInput(_("There is no such customer."), "customer_id")
+    if role in {"owner", "admin"}:
+        raise InvalidInput(
+            _("Owners and admins see every customer; they cannot belong to one."), "customer_id"
+        )
+
+
+def create_user(
+    dbsession,
+    email: str,
+    password: str,
+    role: str,
+    name: str = "",
+    customer_id: int | None = None,
+) -> User:
     email = normalize_email(email)
     if not role_exists(dbsession, role):
         raise InvalidInput(
             f"unknown role '{role}' (use one of: {', '.join(BUILTIN_ROLES)})", "role"
         )
+    check_customer(dbsession, role, customer_id)
     if len(name) > 200:
         raise InvalidInput("the name must be at most 200 characters", "name")
     try:
@@ -105,6 +132,7 @@ def create_user(dbsession, email: str, password: str, role: str, name: str = "")
         email=email,
         name=name,
         role=role,
+        customer_id=customer_id,
         password_hash=hash_password(password),
         password_changed_at=utcnow(),
     )
@@ -235,9 +263,13 @@ def reset_password(request, token: str, password: str, confirm: str, purpose: st
     return redeem_token(request.dbsession, token, purpose)
 
 
-def invite_user(request, email: str, role: str, name: str = "") -> User:
+def invite_user(
+    request, email: str, role: str, name: str = "", customer_id: int | None = None
+) -> User:
     """Create an account without a usable password and mail a link to choose one."""
-    user = create_user(request.dbsession, email, secrets.token_urlsafe(32) + "Aa1!", role, name)
+    user = create_user(
+        request.dbsession, email, secrets.token_urlsafe(32) + "Aa1!", role, name, customer_id
+    )
     user.password_hash = INVITED
     token = issue_token(request.dbsession, user, "invite")
     request.send_mail(
@@ -272,6 +304,7 @@ def update_user(
     active: bool,
     valid_from: dt.date | None,
     valid_until: dt.date | None,
+    customer_id: int | None,
 ) -> None:
     """Apply an administrator's edit; refuses changes that would lock the actor out."""
     if not role_exists(sa.orm.object_session(user), role):
@@ -284,7 +317,12 @@ def update_user(
         raise InvalidInput(_("The end date is before the start date."), "valid_until")
     if len(name) > 200:
         raise InvalidInput(_("The name must be at most 200 characters."), "name")
+    check_customer(sa.orm.object_session(user), role, customer_id)
     user.name = name.strip()
+    if customer_id != user.customer_id:
+        # What the account may see changes: its open sessions end, as with a role change.
+        user.customer_id = customer_id
+        user.end_all_sessions()
     if (valid_from, valid_until) != (user.valid_from, user.valid_until):
         user.valid_from, user.valid_until = valid_from, valid_until
     set_role(user, role)

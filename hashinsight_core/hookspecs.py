@@ -98,3 +98,13 @@ def hashinsight_event(request, event):
 @hookspec
 def hashinsight_invoice_lines(request, customer, period):
     """Return the invoice lines this plugin bills to ``customer`` for ``period``."""
+
+
+@hookspec
+def hashinsight_places(request):
+    """Return the places accounts can be limited to, as :class:`hashinsight_core.scoping.Place`.
+
+    A place is a whole site (``zone_id`` None) or one zone of it, with a label to show. The
+    admin user page offers them as memberships (see ``hashinsight_core.scoping``); the hosting
+    plugin provides its sites and zones.
+    """

@@ -39,6 +39,7 @@ import sqlalchemy as sa
 from pyramid.httpexceptions import HTTPNotFound
 from sqlalchemy import event
 from sqlalchemy.orm import Session, with_loader_criteria
+from sqlalchemy.sql import visitors
 
 UNLIMITED_ROLES = frozenset({"owner", "admin"})
 
@@ -61,9 +62,7 @@ class Scoped:
         if scope.customer_id is not None or scope.no_customer:
             if "customer" in dims:
                 column = getattr(cls, dims["customer"])
-                clauses.append(
-                    sa.false() if scope.no_customer else column == scope.customer_id
-                )
+                clauses.append(sa.false() if scope.no_customer else column == scope.customer_id)
             else:
                 clauses.append(
                     sa.false() if scope.no_customer else cls.scope_for_customer(scope.customer_id)
@@ -112,6 +111,28 @@ class Scope:
         return site_id in self.whole_sites or zone_id in self.zones
 
 
+@dataclass(frozen=True)
+class Place:
+    """A site (``zone_id`` None) or one zone of it that an account can be limited to."""
+
+    site_id: int
+    zone_id: int | None
+    label: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.site_id}:{self.zone_id or ''}"
+
+
+def places(request) -> dict[str, Place]:
+    """Every place the enabled plugins offer, by ``key``."""
+    found: dict[str, Place] = {}
+    for group in request.registry.plugin_manager.hook.hashinsight_places(request=request):
+        for place in group or ():
+            found[place.key] = place
+    return found
+
+
 def scope_for_user(dbsession, user) -> Scope:
     if user is None or user.role in UNLIMITED_ROLES:
         return Scope()
@@ -137,8 +158,28 @@ def data_scope(request) -> Scope:
     return scope_for_user(request.dbsession, request.user)
 
 
+def _all_scoped() -> dict[str, type]:
+    """Table name -> mapped Scoped class, for every Scoped model imported so far."""
+    found: dict[str, type] = {}
+    pending = list(Scoped.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        table = getattr(cls, "__table__", None)
+        if table is not None:
+            found[table.name] = cls
+    return found
+
+
 def _scoped_classes(state) -> list[type]:
-    return [m.class_ for m in state.all_mappers if issubclass(m.class_, Scoped)]
+    """The Scoped classes a statement reads or writes, including inside subqueries (a count
+    over a subquery has no entity of its own but still reads the table)."""
+    classes = {m.class_ for m in state.all_mappers if issubclass(m.class_, Scoped)}
+    scoped = _all_scoped()
+    for element in visitors.iterate(state.statement):
+        if isinstance(element, sa.Table) and element.name in scoped:
+            classes.add(scoped[element.name])
+    return list(classes)
 
 
 def _add_criteria(state) -> None:
@@ -156,8 +197,7 @@ def _add_criteria(state) -> None:
     if scope is None or scope.unlimited:
         return
     options = [
-        with_loader_criteria(cls, cls.scope_clause(scope), include_aliases=True)
-        for cls in classes
+        with_loader_criteria(cls, cls.scope_clause(scope), include_aliases=True) for cls in classes
     ]
     # Relationship and column loads triggered from these rows must stay inside the scope too.
     state.statement = state.statement.options(*options)
@@ -208,6 +248,8 @@ def object_factory(model: type, key: str = "id"):
             raise HTTPNotFound(f"no such {model.__name__.lower()}")
         return ObjectResource(request, obj)
 
+    factory.model = model  # the ABAC matrix test finds object routes by these
+    factory.key = key
     return factory
 
 

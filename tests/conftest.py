@@ -177,15 +177,23 @@ def dbsession(engine):
     session.close()
 
 
-def make_user(engine, role: str, email: str | None = None, password: str = PASSWORD):
-    """Create and commit an account; returns (email, password)."""
+def make_user(
+    engine, role: str, email: str | None = None, password: str = PASSWORD, customer_id=None
+):
+    """Create and commit an account (of ``customer_id`` if given); returns (email, password)."""
     from hashinsight_core.models import User
     from hashinsight_core.passwords import hash_password
 
     email = email or f"{role}-{uuid.uuid4().hex[:8]}@example.com"
     with sa.orm.Session(engine) as session:
         session.add(
-            User(email=email, name=role.title(), role=role, password_hash=hash_password(password))
+            User(
+                email=email,
+                name=role.title(),
+                role=role,
+                password_hash=hash_password(password),
+                customer_id=customer_id,
+            )
         )
         session.commit()
     return email, password
@@ -200,8 +208,8 @@ def csrf_token(app: TestApp) -> str:
     return token
 
 
-def login(app: TestApp, engine, role: str = "owner", email: str | None = None):
-    email, password = make_user(engine, role, email)
+def login(app: TestApp, engine, role: str = "owner", email: str | None = None, customer_id=None):
+    email, password = make_user(engine, role, email, customer_id=customer_id)
     response = app.post(
         "/login/", {"email": email, "password": password, "csrf_token": csrf_token(app)}
     )

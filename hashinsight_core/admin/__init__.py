@@ -8,6 +8,7 @@ def includeme(config):
         "core.admin.user.action",
         "/admin/users/{user_id:\\d+}/{action:reset|end-sessions|reset-mfa}",
     )
+    config.add_route("core.admin.user.membership", "/admin/users/{user_id:\\d+}/places")
     config.add_route("core.admin.role.list", "/admin/roles/")
     config.add_route("core.admin.role.edit", "/admin/roles/{name}/")
     config.add_route("core.account", "/account/")

@@ -10,9 +10,10 @@ from pyramid.view import view_config
 from hashinsight_core import accounts, mfa, roles, tokens
 from hashinsight_core.db import utcnow
 from hashinsight_core.exceptions import DomainError, InvalidInput
-from hashinsight_core.models import ApiToken, Role, User
+from hashinsight_core.models import ApiToken, Customer, Membership, Role, User
 from hashinsight_core.passwords import verify_password
 from hashinsight_core.permissions import CorePermission
+from hashinsight_core.scoping import places
 from hashinsight_core.security import BUILTIN_ROLES as BUILTIN_ROLE_NAMES
 
 _ = TranslationStringFactory("hashinsight")
@@ -42,6 +43,31 @@ def check_assignable(request, role: str) -> None:
         raise InvalidInput(_("You cannot give this role."), "role")
 
 
+def parse_customer(value: str) -> int | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or len(value) > 18:
+        raise InvalidInput(_("There is no such customer."), "customer_id")
+    return int(value)
+
+
+def customer_choices(request) -> list[Customer]:
+    return request.dbsession.scalars(
+        sa.select(Customer).where(Customer.status != "ended").order_by(Customer.name)
+    ).all()
+
+
+def customer_names(request, ids) -> dict[int, str]:
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    rows = request.dbsession.execute(
+        sa.select(Customer.id, Customer.name).where(Customer.id.in_(ids))
+    )
+    return dict(rows.all())
+
+
 def get_user(request) -> User:
     user = request.dbsession.get(User, int(request.matchdict["user_id"]))
     if user is None:
@@ -60,6 +86,8 @@ def list_values(request, **extra) -> dict:
     users = request.dbsession.scalars(query.limit(PAGE_SIZE + 1)).all()
     return {
         "users": users[:PAGE_SIZE],
+        "customers": customer_choices(request),
+        "customer_names": customer_names(request, [u.customer_id for u in users]),
         "more": len(users) > PAGE_SIZE,
         "q": q,
         "roles": assignable_roles(request),
@@ -87,14 +115,20 @@ def user_list(request):
     permission=CorePermission.USERS_MANAGE,
 )
 def user_invite(request):
-    form = {k: request.POST.get(k, "") for k in ("email", "name", "role")}
+    form = {k: request.POST.get(k, "") for k in ("email", "name", "role", "customer_id")}
     try:
         check_assignable(request, form["role"])
-        user = accounts.invite_user(request, form["email"], form["role"], form["name"])
+        user = accounts.invite_user(
+            request,
+            form["email"],
+            form["role"],
+            form["name"],
+            parse_customer(form["customer_id"]),
+        )
         request.audit(
             "core:user:invite",
             subject=("user", user.id),
-            payload={"email": user.email, "role": user.role},
+            payload={"email": user.email, "role": user.role, "customer_id": user.customer_id},
         )
     except DomainError as error:
         request.response.status_int = error.status
@@ -102,8 +136,27 @@ def user_invite(request):
     return HTTPSeeOther(request.route_path("core.admin.user.list", _query={"invited": user.email}))
 
 
+def membership_rows(request, user: User) -> list[dict]:
+    offered = places(request)
+    rows = request.dbsession.scalars(
+        sa.select(Membership).where(Membership.user_id == user.id).order_by(Membership.id)
+    ).all()
+    return [
+        {
+            "id": m.id,
+            "label": offered[key].label if key in offered else _("(removed place)"),
+        }
+        for m in rows
+        for key in [f"{m.site_id}:{m.zone_id or ''}"]
+    ]
+
+
 def edit_values(request, user: User, **extra) -> dict:
     return {
+        "customers": customer_choices(request),
+        "customer_names": customer_names(request, [user.customer_id]),
+        "memberships": membership_rows(request, user),
+        "places": sorted(places(request).values(), key=lambda p: p.label),
         "mfa_enabled": mfa.is_enabled(request.dbsession, user),
         "user": user,
         "roles": assignable_roles(request),
@@ -128,6 +181,8 @@ def user_edit_form(request):
         "ended": _("Every session of this account was ended."),
         "mfa": _("Two-step login was turned off; they can set it up again."),
         "saved": _("Saved"),
+        "place-added": _("The account now sees only its places."),
+        "place-removed": _("The place was removed."),
     }
     return edit_values(request, user, notice=notices.get(request.GET.get("done", "")))
 
@@ -152,6 +207,7 @@ def user_edit(request):
             active=post.get("active") == "on",
             valid_from=parse_date(post.get("valid_from", ""), "valid_from"),
             valid_until=parse_date(post.get("valid_until", ""), "valid_until"),
+            customer_id=parse_customer(post.get("customer_id", str(user.customer_id or ""))),
         )
     except DomainError as error:  # update_user checks everything before changing anything
         request.response.status_int = error.status
@@ -165,6 +221,7 @@ def user_edit(request):
             "name": user.name,
             "valid_from": str(user.valid_from or ""),
             "valid_until": str(user.valid_until or ""),
+            "customer_id": user.customer_id,
         },
     )
     return HTTPSeeOther(
@@ -196,6 +253,56 @@ def user_action(request):
         request.sessions.store.delete_for_user(user.id)
         done = "ended"
         request.audit("core:session:end-all", subject=("user", user.id))
+    return HTTPSeeOther(
+        request.route_path("core.admin.user.edit", user_id=user.id, _query={"done": done})
+    )
+
+
+@view_config(
+    route_name="core.admin.user.membership",
+    renderer=EDIT,
+    request_method="POST",
+    permission=CorePermission.USERS_MANAGE,
+)
+def user_membership(request):
+    """Limit an account to a site or zone, or lift one limit."""
+    user = get_user(request)
+    if not accounts.can_manage(request.user, user):
+        raise HTTPNotFound()
+    remove = request.POST.get("remove", "")
+    if remove:
+        membership = request.dbsession.get(Membership, int(remove)) if remove.isdigit() else None
+        if membership is None or membership.user_id != user.id:
+            request.response.status_int = 400
+            return edit_values(request, user, error=_("There is no such place."))
+        payload = {"site_id": membership.site_id, "zone_id": membership.zone_id}
+        request.dbsession.delete(membership)
+        request.audit("core:membership:remove", subject=("user", user.id), payload=payload)
+        done = "place-removed"
+    else:
+        place = places(request).get(request.POST.get("place", ""))
+        if place is None:
+            request.response.status_int = 400
+            return edit_values(request, user, error=_("There is no such place."))
+        exists = request.dbsession.scalar(
+            sa.select(Membership.id).where(
+                Membership.user_id == user.id,
+                Membership.site_id == place.site_id,
+                Membership.zone_id.is_(None)
+                if place.zone_id is None
+                else Membership.zone_id == place.zone_id,
+            )
+        )
+        if exists is None:
+            request.dbsession.add(
+                Membership(user_id=user.id, site_id=place.site_id, zone_id=place.zone_id)
+            )
+            request.audit(
+                "core:membership:add",
+                subject=("user", user.id),
+                payload={"site_id": place.site_id, "zone_id": place.zone_id},
+            )
+        done = "place-added"
     return HTTPSeeOther(
         request.route_path("core.admin.user.edit", user_id=user.id, _query={"done": done})
     )

@@ -66,7 +66,8 @@ def _check_name_free(dbsession, name: str, exclude_id: int | None = None) -> Non
     )
     if exclude_id is not None:
         query = query.where(Customer.id != exclude_id)
-    if dbsession.scalar(query.limit(1)) is not None:
+    # Names are unique across every customer, whoever asks.
+    if dbsession.scalar(query.limit(1).execution_options(unscoped=True)) is not None:
         raise Conflict(f"a customer named '{name}' already exists", "name")
 
 

@@ -1,4 +1,4 @@
-from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.i18n import TranslationStringFactory
 from pyramid.view import view_config
 
@@ -57,10 +57,8 @@ def customer_create_form(request):
 
 
 def _customer_or_404(request):
-    customer = services.get_customer(request.dbsession, int(request.matchdict["customer_id"]))
-    if customer is None:
-        raise HTTPNotFound("no such customer")
-    return customer
+    # The route's factory loaded it through the scoped session (missing or foreign → 404).
+    return request.context.object
 
 
 @view_config(

@@ -79,13 +79,20 @@ def test_every_route_and_role_matches_the_reviewed_matrix(registry):
     )
 
 
-def unsafe_routes(registry) -> list[tuple[str, str, str]]:
-    """(route name, method, a concrete path) for every state-changing view."""
+def unsafe_routes(registry, make_object=None) -> list[tuple[str, str, str]]:
+    """(route name, method, a concrete path) for every state-changing view.
+
+    Routes that load an object (``scoping.object_factory``) get a real one from
+    ``make_object(route)``, so the request reaches the view instead of a 404.
+    """
     import re
 
     from pyramid.interfaces import IRoutesMapper
 
-    patterns = {r.name: r.pattern for r in registry.getUtility(IRoutesMapper).get_routes()}
+    from tests.functional.test_abac import path_for
+
+    routes = {r.name: r for r in registry.getUtility(IRoutesMapper).get_routes()}
+    patterns = {name: r.pattern for name, r in routes.items()}
     found = set()
     for item in registry.introspector.get_category("views"):
         view = item["introspectable"]
@@ -97,16 +104,29 @@ def unsafe_routes(registry) -> list[tuple[str, str, str]]:
             # {id:\\d+} -> 1, {action:a|b} -> a, {code} -> x
             path = re.sub(r"\{(\w+):([a-z-]+)(\|[^}]*)?\}", r"\2", pattern)
             path = re.sub(r"\{\w+(:[^}]*)?\}", "1", path)
+            if make_object and getattr(routes[route].factory, "model", None) is not None:
+                path = path_for(routes[route], make_object(routes[route]))
             found.add((route, method, path))
     return sorted(found)
 
 
-def test_every_state_changing_view_refuses_missing_token_and_foreign_origin(make_app, engine):
+def test_every_state_changing_view_refuses_missing_token_and_foreign_origin(
+    make_app, engine, dbsession
+):
+    from tests.abac_objects import MAKERS, build_world
     from tests.conftest import api_headers, login
+
+    world = build_world(dbsession)
+    dbsession.commit_now()
+
+    def make_object(route):
+        obj = MAKERS[route.factory.model.__name__].make(dbsession, world, "own")
+        dbsession.commit_now()
+        return obj
 
     app, registry = make_app()
     login(app, engine, "owner")
-    routes = unsafe_routes(registry)
+    routes = unsafe_routes(registry, make_object)
     assert len(routes) > 20
     failures = []
     for route, method, path in routes:
