@@ -29,9 +29,7 @@ class Customer(Scoped, TimestampMixin, Base):
     the pages to manage them, the hosting plugin the miners they own."""
 
     __tablename__ = "core_customers"
-    __table_args__ = (
-        sa.CheckConstraint("status IN ('active', 'paused', 'ended')", name="status"),
-    )
+    __table_args__ = (sa.CheckConstraint("status IN ('active', 'paused', 'ended')", name="status"),)
     __scope__ = {"customer": "id"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
