@@ -10,8 +10,10 @@ identifies the miners and learns which accept '+' joins; the next cycles are mea
 Then a subset is polled both by our poller and by pyasic's ``get_data`` (on the same miners,
 with the Antminer web API on port 80 when run as root), and the CPU time per miner compared.
 
-Prints the figures, then one JSON line: miners, cycle_s, cpu_s_per_1000, pyasic_ratio, ...
-The simulators share the two cores with the collector, so cycle_s is pessimistic.
+Prints the figures, then one JSON line: miners, cycle_s, cpu_s_per_1000, pyasic_ratio,
+event_loop, json, ... The simulators share the two cores with the collector, so cycle_s is
+pessimistic. Collector and simulators use uvloop and orjson when installed
+(``HASHINSIGHT_EDGE_LOOP=asyncio`` / ``HASHINSIGHT_EDGE_JSON=json`` force the standard ones).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from edge_collector import speedups  # noqa: E402
 from edge_collector.poller import MinerInfo, Poller  # noqa: E402
 from edge_collector.rpc import CgminerClient  # noqa: E402
 from edge_collector.simulator.farm import build_farm  # noqa: E402
@@ -128,7 +131,7 @@ def main() -> int:
         sim = start_simulators(path, processes)
         print(f"simulators up in {time.perf_counter() - started:.1f} s", flush=True)
         try:
-            result = asyncio.run(run(args, farm, processes))
+            result = speedups.run(run(args, farm, processes))
         finally:
             sim.terminate()
             sim.wait(60)
@@ -142,7 +145,12 @@ async def run(args, farm, processes: int) -> dict:
     wall, cpu, online = await cycle(poller, infos)
     print(f"cycle 0 (identify + learn joins): {wall:.2f} s, {cpu:.2f} CPU-s, {online} online")
     walls, cpus = [], []
+    # The simulator reuses a miner's replies for reply_refresh_s (real firmware refreshes its
+    # figures every few seconds). At 30,000 miners a cycle is far longer than that; on a
+    # small farm, pause so that no cycle is answered from the previous cycle's replies.
+    pause = max(0.0, getattr(farm.settings, "reply_refresh_s", 1.0) + 0.5 - wall)
     for n in range(1, args.cycles + 1):
+        await asyncio.sleep(pause)
         wall, cpu, online = await cycle(poller, infos)
         walls.append(wall)
         cpus.append(cpu)
@@ -163,6 +171,8 @@ async def run(args, farm, processes: int) -> dict:
         "cpu_s_per_1000": round(min(cpus) / len(infos) * 1000, 3),
         "connections_per_cycle": connections,
         "online": online,
+        "event_loop": speedups.loop_name(),
+        "json": speedups.json_name(),
     }
     if args.pyasic_subset:
         step = max(1, len(infos) // args.pyasic_subset)

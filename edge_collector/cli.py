@@ -13,7 +13,6 @@ Errors are one line, ``hashinsight-edge: error: ...``, with a non-zero exit stat
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 import urllib.error
@@ -21,7 +20,7 @@ import urllib.request
 from dataclasses import asdict
 from urllib.parse import urljoin, urlparse
 
-from edge_collector import __version__
+from edge_collector import __version__, speedups
 
 PROG = "hashinsight-edge"
 
@@ -177,7 +176,7 @@ def cmd_scan(args) -> int:
         targets = expand_targets(args.targets)
     except ValueError as error:
         raise CliError(str(error)) from None
-    found = asyncio.run(
+    found = speedups.run(
         scan(targets, port=args.port, timeout=args.timeout, concurrency=args.concurrency)
     )
     for candidate in found:
@@ -202,7 +201,7 @@ def cmd_probe(args) -> int:
         raise CliError(f"'{args.ip}' is not an IP address") from None
     poller = Poller(CgminerClient(port=args.port, timeout=args.timeout))
     info = MinerInfo(args.ip, miner_key="probe", text=args.text)
-    record = asyncio.run(poller.poll(info))
+    record = speedups.run(poller.poll(info))
     if args.json:
         print(json.dumps(record.to_wire(include_ip=True), indent=1))
     elif record.online:
@@ -240,7 +239,7 @@ def cmd_run(args) -> int:
     async def go() -> int:
         return await Collector(config).run(once=args.once, duration_s=args.duration)
 
-    return asyncio.run(go())
+    return speedups.run(go())
 
 
 def cmd_status(args) -> int:

@@ -19,7 +19,7 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from edge_collector.control import execute
+from edge_collector.control import execute, read_work_mode
 from edge_collector.rpc import MinerError
 from edge_collector.wire import (
     COMMAND_ACK_PATH,
@@ -221,13 +221,19 @@ class CommandRunner:
             return ErrorClass.INVALID, f"unknown action {command.action!r}"
         if command.action == Action.SET_POOL and not command.params.get("url"):
             return ErrorClass.INVALID, "set_pool needs params.url"
+        index = command.params.get("index")
+        if command.action == Action.SWITCH_POOL and (
+            isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < 64
+        ):
+            return ErrorClass.INVALID, "switch_pool needs params.index (0-63)"
         return None
 
     async def _execute(self, command: Command, info) -> dict[str, Any]:
         poller = self.collector.poller
         started, started_at = time.monotonic(), utc_now_iso()
         before = await poller.poll(info)
-        vendor = (info.identity.vendor if info.identity else "") or before.vendor
+        identity = info.identity
+        vendor = (identity.vendor if identity else "") or before.vendor
         try:
             await execute(
                 vendor,
@@ -236,6 +242,9 @@ class CommandRunner:
                 command.params,
                 client=poller.client,
                 credentials=self.config.credentials,
+                protocol=identity.protocol if identity else "",
+                hint=identity.hint if identity else "",
+                v3_client=poller.v3,
             )
         except (MinerError, KeyError, TypeError, ValueError) as error:
             kind = error.error_class if isinstance(error, MinerError) else ErrorClass.INVALID
@@ -292,23 +301,22 @@ class CommandRunner:
             fresh = after.uptime_s is not None and before.uptime_s is not None
             return went_down or (fresh and after.uptime_s < before.uptime_s)
         if action == Action.SET_POOL:
-            return any(pool.url == params.get("url") for pool in after.pools[:1])
+            return after.pool_url == params.get("url")
+        if action == Action.SWITCH_POOL:
+            return any(pool.active and pool.index == params.get("index") for pool in after.pools)
         if action == Action.SET_POWER_LIMIT:
             return after.power_limit_w == float(params.get("watts", -1))
         if action == Action.SET_WORK_MODE:
-            if after.vendor == "antminer":
-                from edge_collector.control import AntminerWeb
-
-                creds = self.config.credentials
-                web = AntminerWeb(
+            protocol = info.identity.protocol if info.identity else ""
+            try:
+                mode = await read_work_mode(
+                    protocol,
+                    after.vendor,
                     info.ip,
-                    user=creds.antminer_web_user,
-                    password=creds.antminer_web_password,
-                    port=creds.antminer_web_port,
+                    credentials=self.config.credentials,
+                    v3_client=self.collector.poller.v3,
                 )
-                try:
-                    return await web.work_mode() == params.get("mode")
-                except MinerError:
-                    return False
-            return after.work_mode == params.get("mode")
+            except MinerError:
+                return False
+            return (after.work_mode if mode is None else mode) == params.get("mode")
         return False

@@ -52,6 +52,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "miners": {
         "targets": Key(list, [], help="CIDR blocks, a-b ranges or single addresses"),
         "port": Key(int, 4028, 1, 65535),
+        "v3_port": Key(int, 4433, 1, 65535, help="Whatsminer API v3 (tried when 4028 refuses)"),
         "timeout_s": Key(float, 3.0, 0.05, 60),
         "concurrency": Key(int, 1000, 1, 10000),
         "scan_timeout_s": Key(float, 1.5, 0.05, 60),
@@ -83,6 +84,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "antminer_web_password": Key(str, "root"),
         "antminer_web_port": Key(int, 80, 1, 65535),
         "whatsminer_password": Key(str, "admin"),
+        "whatsminer_v3_password": Key(str, "super", help="API v3 'super' account password"),
     },
 }
 

@@ -6,11 +6,14 @@
 - Whatsminer (btminer API v2): encrypted privileged commands on 4028 after ``get_token``
   (``power_off``/``power_on``, ``reboot``, ``set_low|normal|high_power``, ``update_pools``,
   ``adjust_power_limit``).
+- Whatsminer API v3 (4433): token-signed ``set.*`` commands (``set.system.reboot``,
+  ``set.miner.service`` stop/start, ``set.miner.power_limit``, ``set.miner.power_mode``,
+  ``set.miner.pools``).
 - Avalon: ``ascset|0,...`` on 4028 (``softoff``/``softon`` at a time, ``worklevel,set,N``,
-  ``reboot``).
-
-Firmware outside these three is identified (``Identity.hint``) but not driven here; pyasic
-can drive it (not wired into the collector yet).
+  ``reboot``) and cgminer's own ``addpool``/``switchpool`` for pools.
+- Braiins OS, LuxOS, VNish (identified by their 4028 replies, ``Identity.hint``): through
+  pyasic's miner object (``reboot``, ``stop_mining``/``resume_mining``, ``set_power_limit``,
+  ``send_config``), which speaks each one's own surface (gRPC, session API, REST).
 """
 
 from __future__ import annotations
@@ -21,9 +24,15 @@ import time
 from typing import Any
 
 from edge_collector import btminer_crypto, digest
+from edge_collector.btminer_v3 import BtminerV3Client
 from edge_collector.rpc import CgminerClient, MinerError, check_status, decode_json_reply
-from edge_collector.vendors import ANTMINER, AVALON, WHATSMINER
+from edge_collector.vendors import ANTMINER, AVALON, PROTOCOL_BTMINER_V3, WHATSMINER, section
 from edge_collector.wire import Action, ErrorClass, WorkMode
+
+# Firmware families driven through pyasic, by the hint ``vendors.identify`` gives them, and the
+# name pyasic's ``MinerFirmware`` enum uses for each.
+PYASIC_FAMILIES = {"braiins": "BOS+", "luxos": "LuxOS", "vnish": "VNish"}
+PYASIC_TIMEOUT_S = 30.0
 
 MAX_WEB_REPLY = 1024 * 1024
 
@@ -191,9 +200,17 @@ async def execute(
     *,
     client: CgminerClient,
     credentials: Any,
+    protocol: str = "",
+    hint: str = "",
+    v3_client: BtminerV3Client | None = None,
 ) -> None:
     """Carry out one action on one miner; raise MinerError (with a class) when it fails."""
-    if vendor == ANTMINER:
+    if hint in PYASIC_FAMILIES:
+        await pyasic_execute(ip, action, params, family=hint)
+    elif protocol == PROTOCOL_BTMINER_V3:
+        v3 = v3_client or BtminerV3Client(timeout=client.timeout)
+        await whatsminer_v3_execute(v3, ip, action, params, credentials.whatsminer_v3_password)
+    elif vendor == ANTMINER:
         web = AntminerWeb(
             ip,
             user=credentials.antminer_web_user,
@@ -255,6 +272,12 @@ async def execute(
             raise ControlError(ErrorClass.UNSUPPORTED, f"{action} is not supported on Whatsminer")
     elif vendor == AVALON:
         at = int(time.time()) + 1  # softoff/softon take the moment to act
+        if action == Action.SET_POOL:
+            await avalon_set_pool(client, ip, params)
+            return
+        if action == Action.SWITCH_POOL:
+            await switch_pool(client, ip, _pool_index(params))
+            return
         if action == Action.REBOOT:
             request = "0,reboot,0"
         elif action == Action.SLEEP:
@@ -271,3 +294,170 @@ async def execute(
         await client.command(ip, "ascset", request)
     else:
         raise ControlError(ErrorClass.UNSUPPORTED, f"no native control for vendor {vendor!r}")
+
+
+# --- cgminer pools (Avalon) ---------------------------------------------------------------
+
+
+def _escape_param(value: str) -> str:
+    # cgminer splits addpool's parameter on commas; a backslash escapes one.
+    return value.replace("\\", "\\\\").replace(",", "\\,")
+
+
+def _pool_index(params: dict[str, Any]) -> int:
+    index = params.get("index")
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < 64:
+        raise ControlError(ErrorClass.INVALID, "switch_pool needs params.index (0-63)")
+    return index
+
+
+async def switch_pool(client: CgminerClient, ip: str, index: int) -> None:
+    """cgminer ``switchpool|N``: pool N becomes the top-priority pool."""
+    await client.command(ip, "switchpool", index)
+
+
+async def avalon_set_pool(client: CgminerClient, ip: str, params: dict[str, Any]) -> None:
+    """Mine on ``params.url``/``user``: reuse the pool when the miner has it, else
+    ``addpool`` it, then ``switchpool`` to it (cgminer has no 'replace pool' command)."""
+    url, user = str(params["url"]), str(params.get("user", ""))
+    password = str(params.get("password") or "x")
+    pools = section(await client.command(ip, "pools"), "POOLS")
+
+    def find() -> int | None:
+        for position, pool in enumerate(pools):
+            if pool.get("URL") == url and (not user or pool.get("User") == user):
+                index = pool.get("POOL", position)
+                return index if isinstance(index, int) else position
+        return None
+
+    index = find()
+    if index is None:
+        request = ",".join(_escape_param(part) for part in (url, user, password))
+        await client.command(ip, "addpool", request)
+        # "Added pool N: 'url'" names the index, but read it back rather than parse prose.
+        pools = section(await client.command(ip, "pools"), "POOLS")
+        index = find()
+        if index is None:
+            raise ControlError(ErrorClass.API_ERROR, "addpool succeeded but the pool is missing")
+    await switch_pool(client, ip, index)
+
+
+# --- Whatsminer API v3 --------------------------------------------------------------------
+
+
+async def whatsminer_v3_execute(
+    v3: BtminerV3Client, ip: str, action: str, params: dict[str, Any], password: str
+) -> None:
+    if action == Action.REBOOT:
+        await v3.write(ip, "set.system.reboot", None, password)
+    elif action == Action.SLEEP:
+        await v3.write(ip, "set.miner.service", "stop", password)
+    elif action == Action.WAKE:
+        await v3.write(ip, "set.miner.service", "start", password)
+    elif action == Action.SET_POWER_LIMIT:
+        await v3.write(ip, "set.miner.power_limit", int(params["watts"]), password)
+    elif action == Action.SET_WORK_MODE:
+        if params.get("mode") not in ("low", "normal", "high"):
+            raise ControlError(ErrorClass.INVALID, f"unknown mode {params.get('mode')!r}")
+        await v3.write(ip, "set.miner.power_mode", params["mode"], password)
+    elif action == Action.SET_POOL:
+        pool = {
+            "pool": str(params["url"]),
+            "worker": str(params.get("user", "")),
+            "passwd": str(params.get("password") or "x"),
+        }
+        current = (await v3.msg(ip, "get.miner.status", "pools")).get("pools") or []
+        rest = [
+            {"pool": p.get("url", ""), "worker": p.get("account", ""), "passwd": "x"}
+            for p in current
+            if isinstance(p, dict) and p.get("url") and p.get("url") != pool["pool"]
+        ]
+        await v3.write(ip, "set.miner.pools", [pool, *rest][:3], password)
+    else:
+        raise ControlError(ErrorClass.UNSUPPORTED, f"{action} is not supported on Whatsminer v3")
+
+
+async def read_work_mode(
+    protocol: str, vendor: str, ip: str, *, credentials: Any, v3_client: BtminerV3Client
+) -> str | None:
+    """The configured work mode where telemetry does not carry it (None: use telemetry)."""
+    if protocol == PROTOCOL_BTMINER_V3:
+        setting = await v3_client.msg(ip, "get.miner.setting")
+        return str(setting.get("power-mode", ""))
+    if vendor == ANTMINER:
+        web = AntminerWeb(
+            ip,
+            user=credentials.antminer_web_user,
+            password=credentials.antminer_web_password,
+            port=credentials.antminer_web_port,
+        )
+        return await web.work_mode()
+    return None
+
+
+# --- pyasic (Braiins OS, LuxOS, VNish) ----------------------------------------------------
+
+
+async def pyasic_execute(
+    ip: str, action: str, params: dict[str, Any], *, family: str, timeout: float = PYASIC_TIMEOUT_S
+) -> None:
+    """Drive a miner through pyasic's miner object; the caller verifies from telemetry.
+
+    pyasic identifies the miner again (its own probes) and must agree on the firmware family,
+    so a miner swapped for another since discovery is not sent the wrong commands.
+    """
+    try:
+        import pyasic
+        from pyasic.config import MiningModeConfig, PoolConfig
+    except ImportError:
+        raise ControlError(ErrorClass.UNSUPPORTED, "pyasic is not installed") from None
+    try:
+        async with asyncio.timeout(timeout):
+            miner = await pyasic.get_miner(ip)
+            if miner is None:
+                raise ControlError(ErrorClass.UNSUPPORTED, "pyasic does not recognise the miner")
+            seen = str(getattr(miner, "firmware", "") or "")
+            if seen != PYASIC_FAMILIES[family]:
+                raise ControlError(
+                    ErrorClass.UNSUPPORTED,
+                    f"pyasic sees firmware {seen or 'unknown'!r}, expected {family}",
+                )
+            if action == Action.REBOOT:
+                done = await miner.reboot()
+            elif action == Action.SLEEP:
+                done = await miner.stop_mining()
+            elif action == Action.WAKE:
+                done = await miner.resume_mining()
+            elif action == Action.SET_POWER_LIMIT:
+                done = await miner.set_power_limit(int(params["watts"]))
+            elif action in (Action.SET_POOL, Action.SET_WORK_MODE):
+                config = await miner.get_config()
+                if action == Action.SET_POOL:
+                    pool = {
+                        "url": str(params["url"]),
+                        "user": str(params.get("user", "")),
+                        "password": str(params.get("password") or "x"),
+                    }
+                    config.pools = PoolConfig.simple([pool])
+                else:
+                    modes = {"low": MiningModeConfig.low, "normal": MiningModeConfig.normal}
+                    modes["high"] = MiningModeConfig.high
+                    if params.get("mode") not in modes:
+                        raise ControlError(
+                            ErrorClass.INVALID, f"unknown mode {params.get('mode')!r}"
+                        )
+                    config.mining_mode = modes[params["mode"]]()
+                done = await miner.send_config(config)
+            else:
+                raise ControlError(ErrorClass.UNSUPPORTED, f"{action} is not supported via pyasic")
+    except TimeoutError:
+        raise ControlError(ErrorClass.TIMEOUT, f"pyasic {action}: no answer in time") from None
+    except (MinerError, KeyError, TypeError, ValueError):
+        raise
+    except Exception as error:  # noqa: BLE001 - pyasic raises many kinds; all are a failed action
+        raise ControlError(
+            ErrorClass.API_ERROR, f"pyasic {action}: {type(error).__name__}: {error}"[:300]
+        ) from None
+    # send_config returns None on most backends; the other methods return True/False.
+    if done is False:
+        raise ControlError(ErrorClass.API_ERROR, f"pyasic {action}: the miner refused")

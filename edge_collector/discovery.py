@@ -1,7 +1,8 @@
 """Find miners: expand CIDR ranges and lists, probe 4028 with bounded concurrency, identify.
 
-Each host gets one deadline for the whole probe (connect, ``version``, maybe ``devdetails``),
-so a host that accepts and then hangs costs at most that and never stalls the scan.
+Each host gets one deadline for the whole probe (connect, ``version``, maybe ``devdetails``,
+and for a host that refuses 4028 the Whatsminer API v3 ``get.device.info`` on 4433), so a host
+that accepts and then hangs costs at most that and never stalls the scan.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
+from edge_collector.btminer_v3 import V3_PORT, BtminerV3Client
 from edge_collector.rpc import CgminerClient, MinerError
-from edge_collector.vendors import UNKNOWN, WHATSMINER, identify
+from edge_collector.vendors import PROTOCOL_CGMINER, UNKNOWN, WHATSMINER, identify, identify_v3
+from edge_collector.wire import ErrorClass
 
 MAX_TARGETS = 262_144  # a /14; larger scans are almost certainly a typo
 
@@ -26,6 +29,8 @@ class Candidate:
     api_version: str
     mac: str
     hint: str = ""
+    protocol: str = PROTOCOL_CGMINER
+    serial: str = ""
 
     def to_wire(self, *, miner_key: str, include_ip: bool) -> dict:
         body = asdict(self)
@@ -70,18 +75,33 @@ def expand_targets(specs: Iterable[str], *, limit: int = MAX_TARGETS) -> list[st
     return list(seen)
 
 
-async def probe_host(client: CgminerClient, ip: str, deadline_s: float) -> Candidate | None:
+async def probe_host(
+    client: CgminerClient,
+    ip: str,
+    deadline_s: float,
+    v3_client: BtminerV3Client | None = None,
+) -> Candidate | None:
     """Identify one host, or None when nothing miner-like answers within ``deadline_s``."""
     try:
         async with asyncio.timeout(deadline_s):
-            version = await client.command(ip, "version", check=False)
-            ident = identify(version)
-            if ident.vendor in (UNKNOWN, WHATSMINER) and not ident.hint:
-                try:
-                    details = await client.command(ip, "devdetails", check=False)
-                except MinerError:
-                    details = None
-                ident = identify(version, details)
+            try:
+                version = await client.command(ip, "version", check=False)
+            except MinerError as error:
+                # Whatsminers on API v3 firmware close 4028 and answer on 4433 instead.
+                if error.error_class is not ErrorClass.REFUSED or v3_client is None:
+                    raise
+                device = await v3_client.msg(ip, "get.device.info")
+                if "miner" not in device:
+                    return None
+                ident = identify_v3(device)
+            else:
+                ident = identify(version)
+                if ident.vendor in (UNKNOWN, WHATSMINER) and not ident.hint:
+                    try:
+                        details = await client.command(ip, "devdetails", check=False)
+                    except MinerError:
+                        details = None
+                    ident = identify(version, details)
     except (MinerError, TimeoutError):
         return None
     if ident.vendor == UNKNOWN and not ident.hint and not ident.api_version:
@@ -95,6 +115,8 @@ async def probe_host(client: CgminerClient, ip: str, deadline_s: float) -> Candi
         api_version=ident.api_version,
         mac=ident.mac,
         hint=ident.hint,
+        protocol=ident.protocol,
+        serial=ident.serial,
     )
 
 
@@ -105,10 +127,12 @@ async def scan(
     timeout: float = 1.5,
     concurrency: int = 256,
     progress=None,
+    v3_port: int = V3_PORT,
 ) -> list[Candidate]:
     """Probe every target (address, range or CIDR) with at most ``concurrency`` hosts in
     flight; return the miners found, in address order."""
     client = CgminerClient(port=port, timeout=timeout)
+    v3_client = BtminerV3Client(port=v3_port, timeout=timeout) if v3_port else None
     addresses = expand_targets(targets)
     found: list[Candidate] = []
     iterator = iter(addresses)
@@ -117,7 +141,7 @@ async def scan(
     async def worker() -> None:
         nonlocal done
         for ip in iterator:
-            candidate = await probe_host(client, ip, deadline_s=timeout * 2.5)
+            candidate = await probe_host(client, ip, deadline_s=timeout * 2.5, v3_client=v3_client)
             if candidate:
                 found.append(candidate)
             done += 1

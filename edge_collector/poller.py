@@ -14,14 +14,19 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from edge_collector.btminer_v3 import BtminerV3Client
 from edge_collector.rpc import CgminerClient, MinerError
 from edge_collector.vendors import (
     LATEST_COMMANDS,
+    PROTOCOL_BTMINER_V3,
     REPORT_COMMANDS,
     UNKNOWN,
+    V3_LATEST,
+    V3_REPORT,
     WHATSMINER,
     Identity,
     identify,
+    identify_v3,
     normalize,
 )
 from edge_collector.wire import ErrorClass, MinerRecord, utc_now_iso
@@ -53,18 +58,31 @@ class Poller:
         client: CgminerClient | None = None,
         *,
         concurrency: int = 1000,
+        v3_client: BtminerV3Client | None = None,
     ) -> None:
         self.client = client or CgminerClient()
+        self.v3 = v3_client or BtminerV3Client(timeout=self.client.timeout)
         self.concurrency = max(1, concurrency)
 
     async def identify(self, info: MinerInfo) -> Identity:
-        """Ask ``version`` (and ``devdetails`` where it helps) and remember the answer."""
-        version: dict | None = None
+        """Ask ``version`` (and ``devdetails`` where it helps) and remember the answer.
+
+        A miner that refuses 4028 may be a Whatsminer that only speaks API v3 (port 4433).
+        """
         details: dict | None = None
         try:
             version = await self.client.command(info.ip, "version", text=info.text, check=False)
-        except MinerError:
-            raise
+        except MinerError as error:
+            if error.error_class is not ErrorClass.REFUSED:
+                raise
+            try:
+                device = await self.v3.msg(info.ip, "get.device.info")
+            except MinerError:
+                raise error from None
+            if "miner" not in device:
+                raise error from None
+            info.identity = identify_v3(device)
+            return info.identity
         ident = identify(version)
         if ident.vendor in (UNKNOWN, WHATSMINER) and not ident.hint:
             # Whatsminer's model lives in devdetails; on other firmware it may be denied.
@@ -81,10 +99,14 @@ class Poller:
         stamp = utc_now_iso()
         try:
             ident = info.identity or await self.identify(info)
-            commands = (LATEST_COMMANDS if latest else REPORT_COMMANDS)[ident.vendor]
-            replies, joined = await self.client.report(
-                info.ip, commands, join=info.joins is not False, text=info.text
-            )
+            if ident.protocol == PROTOCOL_BTMINER_V3:
+                sections = V3_LATEST if latest else V3_REPORT
+                replies, joined = await self.v3.report(info.ip, sections), False
+            else:
+                commands = (LATEST_COMMANDS if latest else REPORT_COMMANDS)[ident.vendor]
+                replies, joined = await self.client.report(
+                    info.ip, commands, join=info.joins is not False, text=info.text
+                )
         except MinerError as error:
             ident = info.identity or Identity()
             replies, joined = {"summary": error}, False

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import functools
 import json
 import re
 from collections.abc import Iterable
 from typing import Any
 
+from edge_collector import speedups
 from edge_collector.wire import ErrorClass
 
 DEFAULT_PORT = 4028
@@ -165,6 +167,14 @@ def decode_json_reply(data: bytes, *, complete: bool = True) -> dict[str, Any]:
     ``complete`` says whether the reply ended with the NUL byte: a reply that did not and still
     fails to parse was most likely cut short.
     """
+    if speedups.orjson is not None:
+        # Fast path: most replies are valid JSON as they come.
+        try:
+            value = speedups.orjson.loads(data)
+        except ValueError:
+            value = None
+        if isinstance(value, dict):
+            return value
     text = data.decode("utf-8", errors="replace").strip().rstrip("\0")
     if not text:
         raise MinerError(
@@ -299,6 +309,12 @@ def check_status(reply: dict[str, Any], command: str) -> dict[str, Any]:
     return reply
 
 
+@functools.lru_cache(maxsize=256)
+def _plain_request(command: str) -> bytes:
+    # The poll requests are the same few strings 30,000 times a cycle.
+    return json.dumps({"command": command}, separators=(",", ":")).encode()
+
+
 class CgminerClient:
     """Talks to miners' RPC port with bounded time and reply size.
 
@@ -338,6 +354,8 @@ class CgminerClient:
         if text:
             request = command if parameter is None else f"{command}|{parameter}"
             payload = request.encode()
+        elif parameter is None and not extra:
+            payload = _plain_request(command)
         else:
             body: dict[str, Any] = {"command": command}
             if parameter is not None:

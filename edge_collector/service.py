@@ -17,6 +17,7 @@ import sys
 import time
 from typing import Any
 
+from edge_collector.btminer_v3 import BtminerV3Client
 from edge_collector.config import Config
 from edge_collector.discovery import expand_targets, scan
 from edge_collector.poller import MinerInfo, Poller, miner_key_for
@@ -86,6 +87,7 @@ class Collector:
         self.poller = Poller(
             CgminerClient(port=miners.port, timeout=miners.timeout_s),
             concurrency=miners.concurrency,
+            v3_client=BtminerV3Client(port=miners.v3_port, timeout=miners.timeout_s),
         )
         self.infos: dict[str, MinerInfo] = {}
         self.stop = asyncio.Event()
@@ -115,18 +117,23 @@ class Collector:
 
     # --- discovery ------------------------------------------------------------------------
 
-    async def discover(self) -> int:
+    def shard_targets(self) -> list[str]:
+        """The configured target addresses that belong to this collector's shard."""
         collector = self.config.collector
-        targets = [
+        return [
             ip
             for ip in expand_targets(self.config.miners.targets)
             if in_shard(ip, collector.shard_index, collector.shard_total)
         ]
+
+    async def discover(self) -> int:
+        targets = self.shard_targets()
         found = await scan(
             targets,
             port=self.config.miners.port,
             timeout=self.config.miners.scan_timeout_s,
             concurrency=self.config.miners.scan_concurrency,
+            v3_port=self.config.miners.v3_port,
         )
         from edge_collector.vendors import Identity
 
@@ -142,6 +149,8 @@ class Collector:
                 api_version=candidate.api_version,
                 mac=candidate.mac,
                 hint=candidate.hint,
+                protocol=candidate.protocol,
+                serial=candidate.serial,
             )
         share = self.config.collector.share_miner_ips
         body = discovery_body(

@@ -1,8 +1,9 @@
 """Identify a miner's firmware and normalize its replies into one ``MinerRecord``.
 
-Supported natively: stock Antminer (cgminer/bmminer), Whatsminer (btminer API v2) and Avalon
-(Canaan cgminer). Anything else that speaks the CGMiner API gets the generic parser (hashrate,
-shares, pools), and is flagged so that pyasic can take over identification and control.
+Supported natively: stock Antminer (cgminer/bmminer), Whatsminer (btminer API v2 on 4028 and
+API v3 on 4433) and Avalon (Canaan cgminer). Anything else that speaks the CGMiner API gets
+the generic parser (hashrate, shares, pools), and is flagged (``Identity.hint``) so that
+pyasic can take over control.
 
 Parsers are fed by firmware we do not control, so they must never raise anything but
 ``MinerError``: every field goes through the tolerant converters below, and ``normalize`` wraps
@@ -24,6 +25,13 @@ WHATSMINER = "whatsminer"
 AVALON = "avalon"
 UNKNOWN = "unknown"
 
+# How a miner is talked to: the CGMiner RPC on 4028, or Whatsminer API v3 on 4433.
+PROTOCOL_CGMINER = "cgminer"
+PROTOCOL_BTMINER_V3 = "btminer_v3"
+# get.miner.status sections polled on API v3 (one connection each).
+V3_REPORT = ("summary", "edevs", "pools")
+V3_LATEST = ("summary", "edevs")
+
 # The report commands each vendor is polled with (three per miner, joined when allowed).
 # Whatsminer's ``stats`` says little; its per-board figures are in ``devs``.
 REPORT_COMMANDS: dict[str, tuple[str, ...]] = {
@@ -39,14 +47,26 @@ LATEST_COMMANDS: dict[str, tuple[str, ...]] = {
 }
 
 _SUFFIX = {"K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15}
+_BIG = 10**300  # ints beyond this do not fit a float
 
 
 def num(value: Any) -> float | None:
     """A finite float from whatever a firmware printed (numbers, "14046.04", "65.5K"), or None."""
+    # Fast paths first: this runs ~150 times per miner per poll, mostly on floats and None.
+    kind = type(value)
+    if kind is float:
+        return value if value - value == 0.0 else None  # inf - inf and nan - nan are nan
+    if value is None:
+        return None
+    if kind is int:
+        return float(value) if -_BIG < value < _BIG else None
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        result = float(value)
+        try:
+            result = float(value)
+        except OverflowError:
+            return None
     elif isinstance(value, str):
         text = value.strip().rstrip("%").strip()
         if not text or len(text) > 40:
@@ -126,6 +146,8 @@ class Identity:
     api_version: str = ""
     mac: str = ""
     hint: str = ""  # firmware family we saw but do not drive natively (e.g. "braiins")
+    protocol: str = PROTOCOL_CGMINER
+    serial: str = ""
 
 
 # Firmware families that answer on 4028 but that we leave to pyasic.
@@ -174,6 +196,25 @@ def identify(version: Any, devdetails: Any = None) -> Identity:
         ident.model = text(ver.get("Type") or details.get("Model"))
         ident.firmware = text(ver.get("CGMiner") or ver.get("Miner"))
     return ident
+
+
+def identify_v3(device_info: Any) -> Identity:
+    """Identity from Whatsminer API v3 ``get.device.info``'s ``msg``."""
+    info = device_info if isinstance(device_info, dict) else {}
+    miner = info.get("miner") if isinstance(info.get("miner"), dict) else {}
+    system = info.get("system") if isinstance(info.get("system"), dict) else {}
+    network = info.get("network") if isinstance(info.get("network"), dict) else {}
+    model = text(miner.get("type"))
+    return Identity(
+        vendor=WHATSMINER,
+        # "M50_VH84": the part before the variant is the marketed model.
+        model=re.split(r"[_.]", model)[0] if model else "Whatsminer",
+        firmware=text(system.get("fwversion")),
+        api_version=text(system.get("api")),
+        mac=mac_of(network.get("mac")),
+        protocol=PROTOCOL_BTMINER_V3,
+        serial=text(miner.get("miner-sn"), 80),
+    )
 
 
 # --- shared pieces ------------------------------------------------------------------------
@@ -265,6 +306,8 @@ def parse_antminer(record: MinerRecord, replies: dict[str, Any]) -> None:
         fans = (nonzero + [0] * fan_count)[:fan_count]
     record.fans_rpm = fans
     for i in range(1, 17):
+        if f"chain_acn{i}" not in device:
+            continue
         chips = integer(device.get(f"chain_acn{i}"))
         if chips is None:
             continue
@@ -347,6 +390,64 @@ def parse_whatsminer(record: MinerRecord, replies: dict[str, Any]) -> None:
     record.temp_max_c = chip_max if chip_max is not None else num(summary.get("Temperature"))
     _shares(record, summary)
     record.pools = _pools(replies.get("pools"))
+
+
+# --- Whatsminer API v3 (4433) ------------------------------------------------------------
+
+
+def _ths_to_ghs(value: Any) -> float | None:
+    result = num(value)
+    return None if result is None else round(result * 1000.0, 3)
+
+
+def parse_whatsminer_v3(record: MinerRecord, replies: dict[str, Any]) -> None:
+    """``get.miner.status`` summary/edevs/pools ``msg`` objects; hashrates are in TH/s."""
+    summary = replies.get("summary", {}).get("summary")
+    summary = summary if isinstance(summary, dict) else {}
+    record.hashrate_ghs = _ths_to_ghs(summary.get("hash-realtime"))
+    record.hashrate_avg_ghs = _ths_to_ghs(summary.get("hash-average"))
+    record.hashrate_expected_ghs = _ths_to_ghs(summary.get("factory-hash"))
+    record.uptime_s = integer(summary.get("elapsed"))
+    record.power_w = num(summary.get("power-realtime"))
+    record.power_limit_w = num(summary.get("power-limit"))
+    record.temp_env_c = num(summary.get("environment-temperature"))
+    fans = [integer(summary.get("fan-speed-in")), integer(summary.get("fan-speed-out"))]
+    record.fans_rpm = [abs(f) for f in fans if f is not None]
+    edevs = replies.get("edevs", {}).get("edevs")
+    for position, dev in enumerate((edevs if isinstance(edevs, list) else [])[:16]):
+        if not isinstance(dev, dict):
+            continue
+        rate = _ths_to_ghs(dev.get("hash-average"))
+        record.boards.append(
+            Board(
+                index=position,
+                hashrate_ghs=rate,
+                chips=integer(dev.get("effective-chips")),
+                temp_board_c=num(dev.get("chip-temp-min")),
+                temp_chip_c=num(dev.get("chip-temp-max")),
+                status="ok" if rate else "idle",
+            )
+        )
+    chip_max = num(summary.get("chip-temp-max"))
+    if chip_max is not None:
+        record.temp_max_c = chip_max
+    pools = replies.get("pools", {}).get("pools")
+    for position, item in enumerate((pools if isinstance(pools, list) else [])[:16]):
+        if not isinstance(item, dict):
+            continue
+        active = item.get("stratum-active")
+        record.pools.append(
+            Pool(
+                index=position,
+                url=text(item.get("url"), 300),
+                user=text(item.get("account"), 200),
+                status=text(item.get("status"), 20).capitalize(),
+                active=active is True or text(active).lower() in ("true", "1"),
+            )
+        )
+    if record.pools and not any(pool.active for pool in record.pools):
+        alive = [p for p in record.pools if p.status.lower() == "alive"] or record.pools
+        alive[0].active = True
 
 
 # --- Avalon (Canaan cgminer) --------------------------------------------------------------
@@ -458,6 +559,7 @@ def normalize(
         firmware=identity.firmware,
         api_version=identity.api_version,
         mac=identity.mac,
+        serial=identity.serial,
     )
     good = {name: reply for name, reply in replies.items() if isinstance(reply, dict)}
     failures = [reply for reply in replies.values() if isinstance(reply, MinerError)]
@@ -470,7 +572,10 @@ def normalize(
         return record
     record.online = True
     try:
-        _PARSERS.get(identity.vendor, parse_generic)(record, good)
+        if identity.protocol == PROTOCOL_BTMINER_V3:
+            parse_whatsminer_v3(record, good)
+        else:
+            _PARSERS.get(identity.vendor, parse_generic)(record, good)
         return _finish(record)
     except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError) as error:
         # Parsers are written to tolerate anything; this is the net under the net.

@@ -262,7 +262,8 @@ class Action(StrEnum):
     WAKE = "wake"
     SET_WORK_MODE = "set_work_mode"  # params: {"mode": "low" | "normal" | "high"}
     SET_POOL = "set_pool"  # params: {"url", "user", "password"?}
-    SET_POWER_LIMIT = "set_power_limit"  # params: {"watts"}; Whatsminer only
+    SWITCH_POOL = "switch_pool"  # params: {"index"}: mine on a pool the miner already has
+    SET_POWER_LIMIT = "set_power_limit"  # params: {"watts"}; Whatsminer, pyasic-driven firmware
 
 
 class AckStatus(StrEnum):

@@ -18,7 +18,11 @@ from hashinsight_core.settings import is_production, resolve
 
 __all__ = ["hookimpl", "main", "make_config"]
 
-CORE_MODEL_MODULES = ["hashinsight_core.models", "hashinsight_core.audit.models"]
+CORE_MODEL_MODULES = [
+    "hashinsight_core.models",
+    "hashinsight_core.audit.models",
+    "hashinsight_core.market.models",
+]
 
 
 def import_models(pm) -> list[str]:
@@ -37,6 +41,7 @@ def make_config(settings: dict, environ=None) -> Configurator:
     # The core's own areas contribute through the same hooks as plugins (after loading, so
     # the plugin list and its requirement check only ever see real plugins).
     pm.register(importlib.import_module("hashinsight_core.audit.hooks"), name="core.audit")
+    pm.register(importlib.import_module("hashinsight_core.market.hooks"), name="core.market")
     settings.setdefault("jinja2.i18n.domain", "hashinsight")
     settings.setdefault("jinja2.filters", "")
     config = Configurator(settings=settings)
@@ -68,6 +73,7 @@ def make_config(settings: dict, environ=None) -> Configurator:
         "web",
         "errors",
         "health",
+        "market",
         "views",
         "admin",
     ):

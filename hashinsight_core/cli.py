@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from hashinsight_core.audit.cli import add_audit_commands
+from hashinsight_core.market.cli import add_market_commands
 
 EXIT_USAGE = 2
 
@@ -272,6 +273,7 @@ def build_parser() -> Parser:
     p.add_argument("--branch", required=True, help="'core' or a plugin name")
     p.add_argument("-m", "--message", required=True)
     add_audit_commands(sub)
+    add_market_commands(sub)
     return parser
 
 

@@ -12,6 +12,8 @@ class CorePermission(StrEnum):
     USERS_MANAGE = "core:user:manage"
     ACCOUNT_VIEW = "core:account:manage"
     ROLES_MANAGE = "core:role:manage"
+    MARKET_READ = "core:market:read"
+    MARKET_OVERRIDE = "core:market:override"
 
 
 def permission_specs() -> list[PermissionSpec]:
@@ -22,6 +24,13 @@ def permission_specs() -> list[PermissionSpec]:
         PermissionSpec(CorePermission.HEALTH_VIEW, "See health and readiness", everyone),
         PermissionSpec(CorePermission.USERS_MANAGE, "Create and edit accounts", ("owner", "admin")),
         PermissionSpec(CorePermission.ROLES_MANAGE, "Make and edit custom roles (owners)", ()),
+        # The public calculator shows the market figures, so everyone may read them.
+        PermissionSpec(CorePermission.MARKET_READ, "See market data and its history", everyone),
+        PermissionSpec(
+            CorePermission.MARKET_OVERRIDE,
+            "Override market figures and refresh them",
+            ("owner", "admin"),
+        ),
         PermissionSpec(
             CorePermission.ACCOUNT_VIEW,
             "See and change one's own account",

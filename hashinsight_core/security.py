@@ -84,8 +84,12 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
 def uses_token(request) -> bool:
-    """Token requests carry no cookie, so a foreign page cannot ride on them: no CSRF check."""
-    return request.headers.get("Authorization", "").lower().startswith("bearer ")
+    """Token requests never use the cookie session, so a foreign page cannot ride on them: no
+    CSRF check. (Older edge collectors may send only ``X-Collector-Key``.)"""
+    return (
+        request.headers.get("Authorization", "").lower().startswith("bearer ")
+        or "X-Collector-Key" in request.headers
+    )
 
 
 def allowed_origins(request) -> set[str]:
@@ -170,8 +174,9 @@ def includeme(config):
     from hashinsight_core.tokens import load_token
 
     def session_and_user(request):
-        if request.api_token is not None:  # a token request never uses a cookie session
-            return None, request.api_token.user
+        if uses_token(request):  # a token request never uses a cookie session
+            token = request.api_token
+            return None, token.user if token is not None else None
         return request.sessions.load(request)
 
     def custom_role_acl(request):

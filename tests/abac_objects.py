@@ -40,8 +40,81 @@ def _customer(dbsession, world: World, side: str):
     return dbsession.get(Customer, world.customer[side])
 
 
+def _site(dbsession, world, side):
+    # A customer sees the sites where it has miners: give the side's customer one here.
+    from plugins.hosting.models import Site
+
+    _miner(dbsession, world, side)
+    return dbsession.get(Site, world.site[side])
+
+
+def _zone_with_miner(dbsession, world, side):
+    from plugins.hosting.models import Zone
+
+    return dbsession.get(Zone, _miner(dbsession, world, side).zone_id)
+
+
+def _zone(dbsession, world, side):
+    from plugins.hosting.models import Zone
+
+    zone = Zone(site_id=world.site[side], name=_unique(f"{side} zone"))
+    dbsession.add(zone)
+    dbsession.flush()
+    return zone
+
+
+def _miner(dbsession, world, side):
+    from plugins.hosting.models import Miner
+
+    zone = _zone(dbsession, world, side)
+    miner = Miner(
+        serial=uuid.uuid4().hex[:16].upper(),
+        model_name="S19",
+        site_id=zone.site_id,
+        zone_id=zone.id,
+        customer_id=world.customer[side],
+    )
+    dbsession.add(miner)
+    dbsession.flush()
+    return miner
+
+
+def _device(dbsession, world, side):
+    from plugins.hosting.models import EdgeDevice
+
+    zone = _zone(dbsession, world, side)
+    device = EdgeDevice(
+        name=_unique(f"{side} device"),
+        site_id=zone.site_id,
+        zone_id=zone.id,
+        token_hash=uuid.uuid4().hex * 2,
+        token_prefix="hie_test",
+    )
+    dbsession.add(device)
+    dbsession.flush()
+    return device
+
+
+def _candidate(dbsession, world, side):
+    from plugins.hosting.models import DiscoveryCandidate
+
+    zone = _zone(dbsession, world, side)
+    candidate = DiscoveryCandidate(
+        site_id=zone.site_id, zone_id=zone.id, miner_key=uuid.uuid4().hex
+    )
+    dbsession.add(candidate)
+    dbsession.flush()
+    return candidate
+
+
 MAKERS: dict[str, Maker] = {
     "Customer": Maker(_customer),
+    "Site": Maker(_site),
+    "Zone": Maker(_zone_with_miner),
+    "Miner": Maker(_miner),
+    # Devices and discovery candidates belong to a zone, not to a customer.
+    "EdgeDevice": Maker(_device, customer_sees_own=False),
+    "DiscoveryCandidate": Maker(_candidate, customer_sees_own=False),
 }
 
 

@@ -94,6 +94,9 @@ def base_settings(db_url: str | None = None, **overrides) -> dict:
         "hashinsight.secret": SECRET,
         "huey.backend": "memory",
         "huey.immediate": "true",
+        # Market refreshes (queued by any page that shows prices) answer from recorded
+        # provider responses, never the network.
+        "market.transport": "tests.fixtures.market.recorded:transport",
     }
     settings.update({k.replace("__", "."): v for k, v in overrides.items()})
     return settings

@@ -54,16 +54,19 @@ class FarmSettings:
     seed: int = 1
     http_port: int = 80
     rpc_port: int = 4028
+    v3_port: int = 4433  # Whatsminer API v3 models listen here instead of rpc_port
     ambient_c: float = 25.0
     ambient_swing_c: float = 6.0
     reboot_s: float = 45.0
     ramp_s: float = 20.0
     mode_change_s: float = 2.0
     board_fault_per_day: float = 0.01
+    reply_refresh_s: float = 5.0  # how long a miner's figures and encoded replies are reused
     # The factory defaults of the real firmware: a simulator should behave like a new miner.
     web_user: str = "root"
     web_password: str = "root"  # noqa: S105
     whatsminer_password: str = "admin"  # noqa: S105
+    whatsminer_v3_password: str = "super"  # noqa: S105 - API v3's "super" account
 
 
 @dataclass(slots=True)
@@ -149,17 +152,20 @@ def build_farm(data: dict[str, Any]) -> Farm:
         raise FarmError("farm must be a table")
     settings = FarmSettings(
         seed=int(_number(raw, "seed", "farm", 1, 0, 2**31)),
-        http_port=int(_number(raw, "http_port", "farm", 80, 1, 65535)),
+        http_port=int(_number(raw, "http_port", "farm", 80, 0, 65535)),
         rpc_port=int(_number(raw, "rpc_port", "farm", 4028, 1, 65535)),
+        v3_port=int(_number(raw, "v3_port", "farm", 4433, 1, 65535)),
         ambient_c=_number(raw, "ambient_c", "farm", 25.0, -40, 60),
         ambient_swing_c=_number(raw, "ambient_swing_c", "farm", 6.0, 0, 30),
         reboot_s=_number(raw, "reboot_s", "farm", 45.0, 0, 3600),
         ramp_s=_number(raw, "ramp_s", "farm", 20.0, 0, 3600),
         mode_change_s=_number(raw, "mode_change_s", "farm", 2.0, 0, 600),
         board_fault_per_day=_number(raw, "board_fault_per_day", "farm", 0.01, 0, 1000),
+        reply_refresh_s=_number(raw, "reply_refresh_s", "farm", 5.0, 0, 60),
         web_user=_string(raw, "web_user", "farm", "root"),
         web_password=_string(raw, "web_password", "farm", "root"),
         whatsminer_password=_string(raw, "whatsminer_password", "farm", "admin"),
+        whatsminer_v3_password=_string(raw, "whatsminer_v3_password", "farm", "super"),
     )
     known = set(FarmSettings.__dataclass_fields__)
     for key in raw:

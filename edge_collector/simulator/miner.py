@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from edge_collector import btminer_crypto
+from edge_collector import btminer_crypto, btminer_v3, speedups
 from edge_collector.simulator.farm import FarmSettings, MinerSpec
 from edge_collector.simulator.models import MODE_FACTORS
 
@@ -54,6 +54,24 @@ SHARES_PER_TH_S = 0.0036
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
+
+
+def _split_commas(text: str) -> list[str]:
+    """Split cgminer parameters on commas not escaped with a backslash."""
+    parts, current, escaped = [], [], False
+    for char in text:
+        if escaped:
+            current.append(char)
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == ",":
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return parts
 
 
 class SimMiner:
@@ -88,13 +106,18 @@ class SimMiner:
             {"url": "stratum+tcp://btc-backup.pool.example:443", "user": worker, "pass": "x"},
             {"url": "stratum+tcp://solo.pool.example:3334", "user": worker, "pass": "x"},
         ]
+        # cgminer keeps pools in the order they were added (their index) and mines on the
+        # highest-priority live one; switchpool moves a pool to priority 0.
+        self.pool_order = [0, 1, 2]  # indexes by priority
         self.wm_salt = "".join(self.rng.choice(string.ascii_letters) for _ in range(8))
         self.wm_tokens: dict[str, tuple[str, float]] = {}
         # The server hooks these to close/reopen listeners when the miner goes away.
         self.on_down: Callable[[SimMiner, float], None] | None = None
         self.requests = 0
-        # A poll asks for summary, stats and pools within milliseconds: they share one
-        # snapshot and each encoded reply for up to a second (any state change clears it).
+        # Like real firmware, which refreshes its figures every few seconds (cgminer's log
+        # interval is 5 s), the state and every encoded reply are kept for
+        # ``reply_refresh_s``: the requests of one poll share them, and a miner asked again
+        # within that time answers from bytes already made. Any state change clears them.
         self._snap: tuple[float, dict[str, Any]] | None = None
         self._replies: dict[tuple, bytes] = {}
 
@@ -146,10 +169,11 @@ class SimMiner:
         self._replies.clear()
 
     def snapshot(self, now: float | None = None) -> dict[str, Any]:
-        """Everything a reply needs (cached for up to a second, see __init__)."""
+        """Everything a reply needs (cached for ``reply_refresh_s``, see __init__)."""
         now = time.monotonic() if now is None else now
         cached = self._snap
-        if cached and now - cached[0] < 1.0 and not (self.pending and now >= self.pending[0]):
+        fresh = cached and now - cached[0] < self.settings.reply_refresh_s
+        if fresh and not (self.pending and now >= self.pending[0]):
             return cached[1]
         self._replies.clear()
         snap = self._compute(now)
@@ -267,9 +291,20 @@ class SimMiner:
 
     def set_pool(self, url: str, user: str, password: str = "x") -> None:  # noqa: S107
         self.invalidate()
-        self.pools = [{"url": url, "user": user, "pass": password}] + [
-            pool for pool in self.pools if pool["url"] != url
-        ][:2]
+        self.replace_pools(
+            [{"url": url, "user": user, "pass": password}]
+            + [pool for pool in self.pools if pool["url"] != url][:2]
+        )
+
+    def replace_pools(self, pools: list[dict[str, str]]) -> None:
+        """A new pool list whose first entry is the one to mine on (web UI / update_pools)."""
+        self.invalidate()
+        self.pools = pools
+        self.pool_order = list(range(len(pools)))
+
+    @property
+    def active_pool(self) -> int:
+        return self.pool_order[0] if self.pool_order else 0
 
     # --- RPC ------------------------------------------------------------------------------
 
@@ -386,6 +421,10 @@ class SimMiner:
             return getattr(self, f"_av_{name}")(snap)
         if command == "ascset":
             return self._av_ascset(params)
+        if command == "addpool":
+            return self._cg_addpool(params)
+        if command == "switchpool":
+            return self._cg_switchpool(params)
         if command == "restart":
             self.reboot(self.settings.reboot_s / 4)
             return {"STATUS": "RESTART", "id": 1}
@@ -397,10 +436,10 @@ class SimMiner:
 
     def _encode(self, reply: dict[str, Any], text_mode: bool, joined: bool = False) -> bytes:
         if not text_mode:
-            data = _dumps(reply)
-            if self.model.missing_stats_comma and '},{"STATS":0' in data:
-                data = data.replace('},{"STATS":0', '}{"STATS":0', 1)
-            return data.encode() + b"\0"
+            data = speedups.dumps(reply)
+            if self.model.missing_stats_comma and b'},{"STATS":0' in data:
+                data = data.replace(b'},{"STATS":0', b'}{"STATS":0', 1)
+            return data + b"\0"
         if joined:
             parts = []
             for name, value in reply.items():
@@ -542,13 +581,13 @@ class SimMiner:
     def _pool_records(self, snap: dict, bmminer: bool) -> list[dict[str, Any]]:
         records = []
         for index, pool in enumerate(self.pools):
-            active = index == 0
+            active = index == self.active_pool
             accepted = snap["accepted"] if active else 0
             record = {
                 "POOL": index,
                 "URL": pool["url"],
                 "Status": "Alive",
-                "Priority": index,
+                "Priority": self.pool_order.index(index) if index in self.pool_order else index,
                 "Quota": 1,
                 "Long Poll": "N",
                 "Getworks": snap["elapsed"] // 30 if active else 0,
@@ -801,10 +840,12 @@ class SimMiner:
                 self.schedule_mode(mode)
         pools = conf.get("pools")
         if isinstance(pools, list) and pools and all(isinstance(p, dict) for p in pools):
-            self.pools = [
-                {"url": str(p.get("url", "")), "user": str(p.get("user", "")), "pass": "x"}
-                for p in pools[:3]
-            ]
+            self.replace_pools(
+                [
+                    {"url": str(p.get("url", "")), "user": str(p.get("user", "")), "pass": "x"}
+                    for p in pools[:3]
+                ]
+            )
         return {"stats": "success", "code": "M000", "msg": "OK!"}
 
     # --- Whatsminer (btminer API v2) ------------------------------------------------------
@@ -1015,12 +1056,212 @@ class SimMiner:
                     user = str(body.get(f"worker{n}", ""))
                     pools.append({"url": str(url), "user": user, "pass": "x"})
             if pools:
-                self.pools = pools
+                self.replace_pools(pools)
         elif cmd in ("set_led", "update_pwd"):
             pass
         else:
             return {**self._wm_top(14, "Invalid command", "E"), "Description": ""}
         return ok
+
+    # --- Whatsminer API v3 (4433) ---------------------------------------------------------
+
+    def v3(self, payload: bytes) -> bytes:
+        """Answer one API v3 request frame's payload; returns the framed reply."""
+        self.requests += 1
+        try:
+            body = json.loads(payload)
+            if not isinstance(body, dict):
+                raise ValueError
+        except (ValueError, RecursionError):
+            return btminer_v3.frame(self._v3_reply(-1, "invalid json", ""))
+        cmd = body.get("cmd")
+        if not isinstance(cmd, str) or not cmd:
+            return btminer_v3.frame(self._v3_reply(-1, "missing cmd", ""))
+        param = body.get("param")
+        if cmd.startswith("set."):
+            reply = self._v3_write(cmd, param, body)
+            self.invalidate()
+            return btminer_v3.frame(reply)
+        key = ("v3", cmd, str(param), False)
+        snap = self.snapshot()
+        cached = self._replies.get(key)
+        if cached is not None:
+            return cached
+        reply = btminer_v3.frame(self._v3_read(cmd, param, snap))
+        self._replies[key] = reply
+        return reply
+
+    @staticmethod
+    def _v3_reply(code: int, msg: Any, cmd: str) -> dict[str, Any]:
+        return {"code": code, "when": int(time.time()), "msg": msg, "desc": cmd}
+
+    def _v3_read(self, cmd: str, param: Any, snap: dict) -> dict[str, Any]:
+        if cmd == "get.device.info":
+            info = self._v3_device_info(snap)
+            if isinstance(param, str) and param:
+                if param not in info:
+                    return self._v3_reply(-2, f"invalid param {param}", cmd)
+                info = {param: info[param]}
+            return self._v3_reply(0, info, cmd)
+        if cmd == "get.miner.status":
+            sections = {"summary": self._v3_summary, "edevs": self._v3_edevs}
+            sections["pools"] = self._v3_pools
+            wanted = [p.strip() for p in str(param or "").split(",") if p.strip()]
+            if not wanted or any(p not in sections for p in wanted):
+                return self._v3_reply(-2, f"invalid param {param}", cmd)
+            return self._v3_reply(0, {p: sections[p](snap) for p in wanted}, cmd)
+        if cmd == "get.miner.setting":
+            msg = {"power-limit": self.power_limit, "upfreq-speed": 0}
+            msg |= {"power-mode": self._wm_mode(), "fast-boot": "disable", "target-freq": 0}
+            msg |= {"fast-mining": "disable", "power": self.power_limit, "power-percent": 0}
+            return self._v3_reply(0, msg, cmd)
+        return self._v3_reply(-1, "invalid command", cmd)
+
+    def _v3_device_info(self, snap: dict) -> dict[str, Any]:
+        boards = len(snap["boards"])
+        miner = {
+            "working": "false" if snap["mode"] == "sleep" else "true",
+            "type": self.model.detail_model,
+            "hash-board": self.model.detail_model.rsplit("_", 1)[-1][1:],
+            "detect-hash-rate": ":".join(str(int(b["rate"])) for b in snap["boards"]),
+            "cointype": "BTC/BCH/BSV",
+            "pool-strategy": "FAILOVER",
+            "heatmode": "",
+            "hash-percent": "",
+            "fast-boot": "disable",
+            "board-num": str(boards),
+        }
+        for i in range(boards):
+            miner[f"pcbsn{i}"] = self.board_serials[i]
+        miner["miner-sn"] = self.serial
+        miner["power-limit-set"] = str(self.power_limit)
+        miner["web-pool"] = 1
+        return {
+            "network": {
+                "ip": self.ip,
+                "proto": "dhcp",
+                "netmask": "255.0.0.0",
+                "dns": "",
+                "mac": self.mac,
+                "gateway": "",
+                "hostname": "WhatsMiner",
+            },
+            "miner": miner,
+            "system": {
+                "api": self.model.api,
+                "platform": "H616",
+                "fwversion": self.model.firmware,
+                "control-board-version": "CB6V10",
+                "apiswitch": "1",
+                "ledstatus": "manual" if self.blink else "auto",
+            },
+            "power": {
+                "type": "P221B",
+                "mode": "1",
+                "model": "P221B",
+                "pin": snap["power"],
+                "fanspeed": snap["fans"][0] if snap["fans"] else 0,
+                "sn": f"PSU{self.serial[4:]}",
+            },
+            "salt": self.wm_salt,
+            "error-code": [{str(300 + b): "hashboard lost"} for b in sorted(self.failed_boards)],
+        }
+
+    def _v3_summary(self, snap: dict) -> dict[str, Any]:
+        chips = [b["chip"] for b in snap["boards"]] or [snap["ambient"]]
+        return {
+            "elapsed": snap["elapsed"],
+            "hash-realtime": round(snap["ghs_5s"] / 1000, 3),
+            "hash-average": round(snap["ghs_av"] / 1000, 3),
+            "factory-hash": round(snap["ideal"] / 1000, 3),
+            "power-realtime": snap["power"],
+            "power-limit": self.power_limit,
+            "fan-speed-in": snap["fans"][0] if snap["fans"] else 0,
+            "fan-speed-out": snap["fans"][-1] if snap["fans"] else 0,
+            "environment-temperature": snap["ambient"],
+            "chip-temp-max": max(chips),
+        }
+
+    def _v3_edevs(self, snap: dict) -> list[dict[str, Any]]:
+        return [
+            {
+                "hash-average": round(b["rate"] / 1000, 3),
+                "effective-chips": 0 if b["failed"] else b["chips"],
+                "chip-temp-min": round(b["chip"] - 6, 1),
+                "chip-temp-max": b["chip"],
+            }
+            for b in snap["boards"]
+        ]
+
+    def _v3_pools(self, snap: dict) -> list[dict[str, Any]]:
+        return [
+            {
+                "url": pool["url"],
+                "account": pool["user"],
+                "status": "alive",
+                "stratum-active": index == self.active_pool,
+            }
+            for index, pool in enumerate(self.pools)
+        ]
+
+    def _v3_write(self, cmd: str, param: Any, body: dict[str, Any]) -> dict[str, Any]:
+        ts = body.get("ts")
+        expected = None
+        if isinstance(ts, int) and not isinstance(ts, bool):
+            password = self.settings.whatsminer_v3_password
+            expected = btminer_v3.token(cmd, password, self.wm_salt, ts)
+        if (
+            body.get("account") != btminer_v3.ACCOUNT
+            or expected is None
+            or abs(ts - time.time()) > 300  # type: ignore[operator]
+            or not secrets.compare_digest(str(body.get("token", "")), expected)
+        ):
+            return self._v3_reply(-4, "invalid token", cmd)
+        if cmd == "set.system.reboot":
+            self.reboot()
+        elif cmd == "set.miner.service":
+            if param == "stop":
+                self.schedule_mode("sleep")
+            elif param == "start":
+                self.schedule_mode(self._wm_mode())
+            elif param == "restart":
+                self.reboot(self.settings.reboot_s / 4)
+            else:
+                return self._v3_reply(-2, f"invalid param {param}", cmd)
+        elif cmd == "set.miner.power_limit":
+            if isinstance(param, bool) or not isinstance(param, int | str):
+                return self._v3_reply(-2, "invalid param", cmd)
+            try:
+                watts = int(param)
+            except ValueError:
+                return self._v3_reply(-2, "invalid param", cmd)
+            if not 100 <= watts <= 10_000:
+                return self._v3_reply(-2, "power limit out of range", cmd)
+            self.power_limit = watts
+        elif cmd == "set.miner.power_mode":
+            if param not in ("low", "normal", "high"):
+                return self._v3_reply(-2, f"invalid param {param}", cmd)
+            self.wm_power_mode = param
+            if self.mode != "sleep":
+                self.schedule_mode(param)
+        elif cmd == "set.miner.pools":
+            if (
+                not isinstance(param, list)
+                or not param
+                or not all(isinstance(p, dict) and p.get("pool") for p in param)
+            ):
+                return self._v3_reply(-2, "invalid param", cmd)
+            self.replace_pools(
+                [
+                    {"url": str(p["pool"]), "user": str(p.get("worker", "")), "pass": "x"}
+                    for p in param[:3]
+                ]
+            )
+        elif cmd == "set.system.led":
+            self.blink = param != "auto"
+        else:
+            return self._v3_reply(-1, "invalid command", cmd)
+        return self._v3_reply(0, "ok", cmd)
 
     # --- Avalon ---------------------------------------------------------------------------
 
@@ -1155,6 +1396,37 @@ class SimMiner:
         config |= {"Strategy": "Failover", "Log Interval": 30, "Device Code": "AVA10 "}
         config |= {"OS": "Linux", "Hotplug": "None"}
         return self._reply(33, "CGMiner config", CONFIG=[config])
+
+    def _cg_addpool(self, params: Any) -> dict[str, Any]:
+        """cgminer ``addpool|URL,USR,PASS``: appended at the next index, lowest priority."""
+        self.invalidate()
+        raw = str(params or "")
+        parts = _split_commas(raw)
+        if not raw.strip():
+            return self._error(52, "Missing addpool details")
+        if len(parts) != 3 or not parts[0].strip():
+            return self._error(53, f"Invalid addpool details '{raw[:100]}'")
+        if len(self.pools) >= 16:
+            return self._error(54, f"Error adding pool '{parts[0]}': too many pools")
+        url, user, password = (part.strip() for part in parts)
+        self.pools.append({"url": url, "user": user, "pass": password})
+        index = len(self.pools) - 1
+        self.pool_order.append(index)
+        return self._reply(55, f"Added pool {index}: '{url}'")
+
+    def _cg_switchpool(self, params: Any) -> dict[str, Any]:
+        """cgminer ``switchpool|N``: pool N becomes the top-priority pool."""
+        self.invalidate()
+        if params is None or str(params).strip() == "":
+            return self._error(25, "Missing pool id parameter")
+        try:
+            index = int(str(params).strip())
+        except ValueError:
+            return self._error(26, f"Invalid pool id {params} - range is 0 - {len(self.pools) - 1}")
+        if not 0 <= index < len(self.pools):
+            return self._error(26, f"Invalid pool id {index} - range is 0 - {len(self.pools) - 1}")
+        self.pool_order = [index] + [i for i in self.pool_order if i != index]
+        return self._reply(27, f"Switching to pool {index}:'{self.pools[index]['url']}'")
 
     def _av_ascset(self, params: Any) -> dict[str, Any]:
         self.invalidate()

@@ -21,7 +21,8 @@ class ModelSpec:
     api: str = "3.7"
     string_numbers: bool = False  # old bmminer prints hashrates as strings
     missing_stats_comma: bool = False  # old bmminer's ``}{`` between STATS records
-    detail_model: str = ""  # Whatsminer devdetails "Model"
+    detail_model: str = ""  # Whatsminer devdetails "Model" (API v3: get.device.info miner.type)
+    api_v3: bool = False  # Whatsminer API v3 on 4433 only (4028 closed), firmware from 2024 on
     fan_min: int = 1500
     fan_max: int = 6000
 
@@ -116,6 +117,22 @@ MODELS: dict[str, ModelSpec] = {
             True,
             "20230518.15.Rel",
             detail_model="M50_VH50",
+        ),
+        ModelSpec(
+            "M60S",
+            "whatsminer",
+            "Whatsminer M60S",
+            186.0,
+            3441,
+            3,
+            156,
+            2,
+            36,
+            False,
+            "20250915.16.Rel2",
+            api="3.0.2",
+            detail_model="M60S_VK30",
+            api_v3=True,
         ),
         ModelSpec(
             "A1246",

@@ -23,6 +23,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from edge_collector import btminer_v3, speedups
 from edge_collector.digest import DigestServer
 from edge_collector.simulator.farm import Farm
 from edge_collector.simulator.miner import SimMiner
@@ -110,6 +111,85 @@ class _RpcProtocol(asyncio.Protocol):
             loop.call_later(self.miner.spec.faults.slow_s, answer)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+
+
+class _V3Protocol(asyncio.Protocol):
+    """Whatsminer API v3: length-prefixed JSON frames; the connection may carry several."""
+
+    IDLE_S = 10.0
+
+    def __init__(self, sim: Simulator, miner: SimMiner) -> None:
+        self.sim = sim
+        self.miner = miner
+        self.buffer = b""
+        self.transport: asyncio.Transport | None = None
+        self.idle: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.idle = asyncio.get_running_loop().call_later(self.IDLE_S, transport.close)
+
+    def data_received(self, data: bytes) -> None:
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        self.buffer += data
+        try:
+            payloads, self.buffer = btminer_v3.split_frames(self.buffer, MAX_HTTP_REQUEST)
+        except ValueError:
+            _reset(transport)
+            return
+        miner = self.miner
+        for payload in payloads:
+            if not miner.is_up():
+                _reset(transport)
+                return
+            faults = miner.spec.faults
+            if faults.any() and self._fault(payload):
+                return
+            transport.write(miner.v3(payload))
+
+    def _fault(self, payload: bytes) -> bool:
+        """Maybe misbehave instead of answering; True when the connection is done."""
+        transport = self.transport
+        assert transport is not None
+        faults = self.miner.spec.faults
+        roll = self.miner.rng.random()
+        for kind in ("timeout", "reset", "malformed", "truncated", "oversized", "slow"):
+            chance = getattr(faults, kind)
+            if roll >= chance:
+                roll -= chance
+                continue
+            loop = asyncio.get_running_loop()
+            if kind == "timeout":
+                loop.call_later(MAX_HOLD_S, transport.abort)
+            elif kind == "reset":
+                _reset(transport)
+            elif kind == "malformed":
+                transport.write(btminer_v3.frame_bytes(b'{"code":0,"msg":{"summ'))
+                transport.close()
+            elif kind == "truncated":
+                reply = self.miner.v3(payload)
+                transport.write(reply[: max(1, len(reply) // 2)])
+                transport.close()
+            elif kind == "oversized":
+                transport.write(btminer_v3.frame_bytes(b" " * OVERSIZED_BYTES))
+                transport.close()
+            elif kind == "slow":
+                reply = self.miner.v3(payload)
+
+                def answer(reply: bytes = reply) -> None:
+                    if not transport.is_closing():
+                        transport.write(reply)
+
+                loop.call_later(faults.slow_s, answer)
+            return True
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.idle:
+            self.idle.cancel()
         self.transport = None
 
 
@@ -233,6 +313,7 @@ class Simulator:
         settings = farm.settings
         self.farm = farm
         self.rpc_port = rpc_port or settings.rpc_port
+        self.v3_port = settings.v3_port
         self.http_port = settings.http_port if http_port is None else http_port
         self.miners: dict[str, SimMiner] = {}
         for n, spec in enumerate(farm.miners):
@@ -259,13 +340,14 @@ class Simulator:
 
     async def _listen(self, miner: SimMiner) -> None:
         loop = asyncio.get_running_loop()
+        if miner.model.api_v3:
+            # API v3 firmware closes 4028 and answers framed JSON on 4433 instead.
+            factory, port = (lambda m=miner: _V3Protocol(self, m)), self.v3_port
+        else:
+            factory, port = (lambda m=miner: _RpcProtocol(self, m)), self.rpc_port
         servers = [
             await loop.create_server(
-                lambda m=miner: _RpcProtocol(self, m),
-                host=miner.ip,
-                port=self.rpc_port,
-                reuse_address=True,
-                backlog=64,
+                factory, host=miner.ip, port=port, reuse_address=True, backlog=64
             )
         ]
         if self._serves_web(miner):
@@ -407,7 +489,7 @@ def run_farm(
                     os.kill(os.getpid(), signal.SIGTERM)
             await task
 
-        asyncio.run(main())
+        speedups.run(main())
         return 0
     children: list[subprocess.Popen] = []
 
@@ -464,7 +546,7 @@ def serve_part_blocking(farm: Farm, part: tuple[int, int], http_port: int | None
         print(f"ready {n}", flush=True)
 
     try:
-        asyncio.run(serve_part(farm, part, http_port, ready))
+        speedups.run(serve_part(farm, part, http_port, ready))
     except OSError as error:
         print(f"error {error}", flush=True)
         return 1

@@ -14,6 +14,7 @@ config = context.config
 
 import_module("hashinsight_core.models")
 import_module("hashinsight_core.audit.models")
+import_module("hashinsight_core.market.models")
 for _name, target in installed_plugins().items():
     module = import_module(target)
     for dotted in module.hashinsight_models() if hasattr(module, "hashinsight_models") else ():

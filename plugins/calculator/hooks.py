@@ -14,6 +14,8 @@ _ = TranslationStringFactory("hashinsight")
 @hookimpl
 def hashinsight_configure(config):
     config.include("plugins.calculator")
+    # The catalogue's pages; their views are in views.py, which the include above scans.
+    config.include("plugins.calculator.views:add_catalogue_routes")
 
 
 @hookimpl
@@ -35,7 +37,14 @@ def hashinsight_nav_items(request):
             CalculatorPermission.ESTIMATE_RUN,
             "calculator",
             10,
-        )
+        ),
+        NavItem(
+            _("ASIC models"),
+            "calculator.model.list",
+            CalculatorPermission.MODEL_MANAGE,
+            "cpu",
+            11,
+        ),
     ]
 
 

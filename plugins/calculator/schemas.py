@@ -1,5 +1,13 @@
-from hashinsight_core.openapi import PAGE_PARAMETERS, json_body, json_response, page_of, ref
-from plugins.calculator import engine
+from hashinsight_core.openapi import (
+    PAGE_PARAMETERS,
+    json_body,
+    json_response,
+    page_of,
+    path_id,
+    ref,
+)
+from plugins.calculator import catalogue, engine
+from plugins.calculator.models import COOLING_TYPES
 
 NUMBER_OR_NULL = {"type": "number", "nullable": True}
 
@@ -86,6 +94,18 @@ ESTIMATE = {
     },
 }
 
+ASIC_POWER_MODE = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "name": {"type": "string", "example": "eco"},
+        "hashrate_ths": {"type": "number", "example": 180},
+        "power_w": {"type": "number", "example": 2900},
+        "efficiency_j_per_th": {"type": "number", "example": 16.11},
+        "is_default": {"type": "boolean"},
+    },
+}
+
 ASIC_MODEL = {
     "type": "object",
     "properties": {
@@ -94,11 +114,127 @@ ASIC_MODEL = {
         "model": {"type": "string", "example": "Antminer S21"},
         "hashrate_ths": {"type": "number", "example": 200},
         "power_w": {"type": "number", "example": 3500},
-        "efficiency_j_per_th": {"type": "number", "example": 17.5},
+        "efficiency_j_per_th": {
+            "type": "number",
+            "description": "power_w / hashrate_ths, derived (never stored)",
+            "example": 17.5,
+        },
         "release_year": {"type": "integer", "nullable": True, "example": 2024},
-        "cooling": {"type": "string", "enum": ["air", "hydro", "immersion"]},
+        "cooling": {"type": "string", "enum": list(COOLING_TYPES)},
+        "source": {
+            "type": "string",
+            "description": "Where the figures come from (URL or citation)",
+        },
+        "notes": {"type": "string"},
+        "is_active": {
+            "type": "boolean",
+            "description": "Inactive models are hidden from the calculator",
+        },
+        "power_modes": {"type": "array", "items": ref("CalculatorAsicPowerMode")},
+        "updated_at": {"type": "string", "format": "date-time", "nullable": True},
     },
 }
+
+POSITIVE_THS = {
+    "type": "number",
+    "minimum": 0,
+    "exclusiveMinimum": True,
+    "maximum": catalogue.MAX_HASHRATE_THS,
+    "description": "Nameplate hashrate in TH/s",
+}
+POSITIVE_W = {
+    "type": "number",
+    "minimum": 0,
+    "exclusiveMinimum": True,
+    "maximum": catalogue.MAX_POWER_W,
+    "description": "Power at the wall in watts",
+}
+
+ASIC_POWER_MODE_INPUT = {
+    "type": "object",
+    "required": ["name", "hashrate_ths", "power_w"],
+    "additionalProperties": False,
+    "properties": {
+        "name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": catalogue.MAX_MODE_NAME,
+            "description": "eco, normal, turbo or a firmware profile's name (no ':', ';' or '*')",
+            "example": "eco",
+        },
+        "hashrate_ths": {**POSITIVE_THS, "example": 180},
+        "power_w": {**POSITIVE_W, "example": 2900},
+        "is_default": {"type": "boolean", "default": False},
+    },
+}
+
+MODEL_INPUT_PROPERTIES = {
+    "vendor": {"type": "string", "minLength": 1, "maxLength": catalogue.MAX_VENDOR},
+    "model": {"type": "string", "minLength": 1, "maxLength": catalogue.MAX_MODEL},
+    "hashrate_ths": {**POSITIVE_THS, "example": 200},
+    "power_w": {**POSITIVE_W, "example": 3500},
+    "cooling": {"type": "string", "enum": list(COOLING_TYPES)},
+    "release_year": {"type": "integer", "nullable": True, "example": 2024},
+    "source": {"type": "string", "maxLength": catalogue.MAX_SOURCE},
+    "notes": {"type": "string", "maxLength": catalogue.MAX_NOTES},
+    "is_active": {"type": "boolean"},
+    "power_modes": {
+        "type": "array",
+        "maxItems": catalogue.MAX_MODES,
+        "items": ref("CalculatorAsicPowerModeInput"),
+        "description": "At most one is the default. In an update, the list replaces the modes "
+        "(matched by name, so an edited mode keeps its id).",
+    },
+}
+
+ASIC_MODEL_CREATE = {
+    "type": "object",
+    "required": list(catalogue.REQUIRED_COLUMNS),
+    "additionalProperties": False,
+    "properties": MODEL_INPUT_PROPERTIES,
+}
+
+ASIC_MODEL_UPDATE = {
+    "type": "object",
+    "minProperties": 1,
+    "additionalProperties": False,
+    "description": "Only the fields that change; set is_active false to deactivate.",
+    "properties": MODEL_INPUT_PROPERTIES,
+}
+
+MODEL_LIST_PARAMETERS = [
+    {
+        "name": "q",
+        "in": "query",
+        "description": "Words that must all appear in the vendor or model name",
+        "schema": {"type": "string", "maxLength": 100},
+    },
+    {
+        "name": "vendor",
+        "in": "query",
+        "description": "Only this vendor (any case)",
+        "schema": {"type": "string", "maxLength": catalogue.MAX_VENDOR},
+    },
+    {
+        "name": "cooling",
+        "in": "query",
+        "schema": {"type": "string", "enum": list(COOLING_TYPES)},
+    },
+    {
+        "name": "status",
+        "in": "query",
+        "description": "inactive and all need calculator:model:manage",
+        "schema": {"type": "string", "enum": list(catalogue.STATUSES), "default": "active"},
+    },
+    {
+        "name": "sort",
+        "in": "query",
+        "description": "name (vendor, model), efficiency (best first), hashrate or year "
+        "(highest first)",
+        "schema": {"type": "string", "enum": list(catalogue.SORTS), "default": "name"},
+    },
+    *PAGE_PARAMETERS,
+]
 
 API_PATHS = {
     "paths": {
@@ -121,17 +257,59 @@ API_PATHS = {
         "/api/v1/calculator/models": {
             "get": {
                 "tags": ["calculator"],
-                "summary": "List the miner model catalogue",
+                "summary": "List or search the miner model catalogue",
                 "operationId": "calculator.model.list",
-                "parameters": PAGE_PARAMETERS,
+                "parameters": MODEL_LIST_PARAMETERS,
                 "responses": {
                     "200": json_response(
-                        "Models, by vendor and name", page_of(ref("CalculatorAsicModel"))
+                        "Models with their power modes", page_of(ref("CalculatorAsicModel"))
                     ),
                     "400": {"$ref": "#/components/responses/BadRequest"},
                     "403": {"$ref": "#/components/responses/Forbidden"},
                 },
-            }
+            },
+            "post": {
+                "tags": ["calculator"],
+                "summary": "Add a model to the catalogue (calculator:model:manage)",
+                "operationId": "calculator.model.create",
+                "requestBody": json_body(ref("CalculatorAsicModelCreate")),
+                "responses": {
+                    "201": json_response("Added", ref("CalculatorAsicModel")),
+                    "400": {"$ref": "#/components/responses/BadRequest"},
+                    "403": {"$ref": "#/components/responses/Forbidden"},
+                    "409": {"$ref": "#/components/responses/BadRequest"},
+                    "422": {"$ref": "#/components/responses/BadRequest"},
+                },
+            },
+        },
+        "/api/v1/calculator/models/{model_id}": {
+            "get": {
+                "tags": ["calculator"],
+                "summary": "One model with its power modes",
+                "description": "An inactive model is found only with calculator:model:manage.",
+                "operationId": "calculator.model.get",
+                "parameters": [path_id("model_id")],
+                "responses": {
+                    "200": json_response("The model", ref("CalculatorAsicModel")),
+                    "403": {"$ref": "#/components/responses/Forbidden"},
+                    "404": {"$ref": "#/components/responses/NotFound"},
+                },
+            },
+            "patch": {
+                "tags": ["calculator"],
+                "summary": "Change a model (calculator:model:manage)",
+                "operationId": "calculator.model.update",
+                "parameters": [path_id("model_id")],
+                "requestBody": json_body(ref("CalculatorAsicModelUpdate")),
+                "responses": {
+                    "200": json_response("The model as saved", ref("CalculatorAsicModel")),
+                    "400": {"$ref": "#/components/responses/BadRequest"},
+                    "403": {"$ref": "#/components/responses/Forbidden"},
+                    "404": {"$ref": "#/components/responses/NotFound"},
+                    "409": {"$ref": "#/components/responses/BadRequest"},
+                    "422": {"$ref": "#/components/responses/BadRequest"},
+                },
+            },
         },
     },
     "components": {
@@ -139,6 +317,10 @@ API_PATHS = {
             "CalculatorEstimateRequest": ESTIMATE_REQUEST,
             "CalculatorEstimate": ESTIMATE,
             "CalculatorAsicModel": ASIC_MODEL,
+            "CalculatorAsicPowerMode": ASIC_POWER_MODE,
+            "CalculatorAsicPowerModeInput": ASIC_POWER_MODE_INPUT,
+            "CalculatorAsicModelCreate": ASIC_MODEL_CREATE,
+            "CalculatorAsicModelUpdate": ASIC_MODEL_UPDATE,
         }
     },
 }

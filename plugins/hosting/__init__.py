@@ -1,8 +1,8 @@
-"""Hosting: the farm — sites now; zones, miners, telemetry and the customer portal next."""
+"""Hosting: the farm — sites, zones, racks, miners, edge devices and the telemetry receiver,
+and (in ``telemetry``) the four-layer telemetry storage. See docs/hosting.md."""
 
 
 def includeme(config):
-    config.add_route("hosting.site.list", "/hosting/sites/")
-    config.add_route("hosting.api.site.collection", "/api/v1/hosting/sites")
-    config.add_route("hosting.api.site.item", "/api/v1/hosting/sites/{site_id:\\d+}")
-    config.scan("plugins.hosting.views")
+    config.include("plugins.hosting.views")
+    config.include("plugins.hosting.edge_views")
+    config.include("plugins.hosting.telemetry")

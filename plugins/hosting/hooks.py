@@ -18,7 +18,7 @@ def hashinsight_configure(config):
 
 @hookimpl
 def hashinsight_models():
-    return ["plugins.hosting.models"]
+    return ["plugins.hosting.models", "plugins.hosting.telemetry.models"]
 
 
 @hookimpl
@@ -28,9 +28,44 @@ def hashinsight_permissions():
 
 @hookimpl
 def hashinsight_nav_items(request):
-    return [NavItem(_("Sites"), "hosting.site.list", HostingPermission.SITE_READ, "building", 20)]
+    return [
+        NavItem(_("Sites"), "hosting.site.list", HostingPermission.SITE_READ, "building", 20),
+        NavItem(_("Miners"), "hosting.miner.list", HostingPermission.MINER_READ, "cpu", 21),
+        NavItem(
+            _("Edge devices"), "hosting.device.list", HostingPermission.DEVICE_READ, "router", 22
+        ),
+    ]
+
+
+@hookimpl
+def hashinsight_periodic_tasks():
+    # Imported here, not at the top: loading the plugin must not import its models.
+    from plugins.hosting.telemetry.jobs import periodic_tasks
+
+    return periodic_tasks()
 
 
 @hookimpl
 def hashinsight_api_paths():
     return API_PATHS
+
+
+@hookimpl
+def hashinsight_places(request):
+    """Sites and their zones, for limiting accounts to them on the admin user page."""
+    import sqlalchemy as sa
+
+    from hashinsight_core.scoping import Place
+    from plugins.hosting.models import Site, Zone
+
+    sites = request.dbsession.execute(sa.select(Site.id, Site.name).order_by(Site.name)).all()
+    names = dict(sites)
+    zones = request.dbsession.execute(
+        sa.select(Zone.id, Zone.site_id, Zone.name).order_by(Zone.name)
+    ).all()
+    places = [Place(site_id, None, name) for site_id, name in sites]
+    places += [
+        Place(site_id, zone_id, f"{names.get(site_id, site_id)} / {zone}")
+        for zone_id, site_id, zone in zones
+    ]
+    return places

@@ -16,14 +16,15 @@ from .receiver import TOKEN, Receiver
 
 @pytest.fixture
 def rig(make_farm, tmp_path):
-    """A farm (one of each vendor), a receiver and a collector with commands enabled."""
-    sim = make_farm({"S19": 1, "M30S+": 1, "A1246": 1}, reboot_s=0.4)
+    """A farm (one of each vendor, and a Whatsminer on API v3), a receiver and a collector
+    with commands enabled."""
+    sim = make_farm({"S19": 1, "M30S+": 1, "A1246": 1, "M60S": 1}, reboot_s=0.4)
     receiver = Receiver()
     config = build_config(
         {
             "server": {"url": receiver.url, "device_token": TOKEN, "site_id": "site-1"},
             "collector": {"state_dir": str(tmp_path / "state")},
-            "miners": {"targets": [f"{sim.block}.1-{sim.block}.3"], "timeout_s": 1},
+            "miners": {"targets": [f"{sim.block}.1-{sim.block}.4"], "timeout_s": 1},
             "commands": {
                 "enabled": True,
                 "allow_unsigned": True,
@@ -71,10 +72,17 @@ def ip_of(sim, vendor):
     return next(ip for ip, m in sim.miners.items() if m.model.vendor == vendor)
 
 
-@pytest.mark.parametrize("vendor", ["antminer", "whatsminer", "avalon"])
-def test_sleep_then_wake_changes_what_the_miner_reports(rig, vendor):
+def ip_of_model(sim, key):
+    return next(ip for ip, m in sim.miners.items() if m.model.key == key)
+
+
+MODELS = ["S19", "M30S+", "A1246", "M60S"]  # Antminer, Whatsminer v2, Avalon, Whatsminer v3
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_sleep_then_wake_changes_what_the_miner_reports(rig, model):
     sim, receiver, collector = rig
-    ip = ip_of(sim, vendor)
+    ip = ip_of_model(sim, model)
     [ack] = run_commands(collector, receiver, command(collector, ip, "sleep"))
     assert ack["status"] == "completed", ack
     assert ack["before"]["hashrate_ghs"] > 0 and ack["after"]["hashrate_ghs"] == 0
@@ -85,10 +93,10 @@ def test_sleep_then_wake_changes_what_the_miner_reports(rig, vendor):
     assert [a["command_id"] for a in receiver.acks][-1] == ack["command_id"]
 
 
-@pytest.mark.parametrize("vendor", ["antminer", "whatsminer", "avalon"])
-def test_reboot_takes_the_miner_away_and_back(rig, vendor):
+@pytest.mark.parametrize("model", MODELS)
+def test_reboot_takes_the_miner_away_and_back(rig, model):
     sim, receiver, collector = rig
-    ip = ip_of(sim, vendor)
+    ip = ip_of_model(sim, model)
     [ack] = run_commands(collector, receiver, command(collector, ip, "reboot"))
     assert ack["status"] == "completed", ack
     assert ack["after"]["uptime_s"] < ack["before"]["uptime_s"]
@@ -179,3 +187,74 @@ def test_undelivered_acks_are_kept_and_sent_later(rig):
     asyncio.run(collector.commands.flush_acks())
     assert not collector.spool.pending_acks()
     assert receiver.acks[-1]["command_id"] == body["id"]
+
+
+def test_whatsminer_v3_power_limit_pool_and_mode(rig):
+    sim, receiver, collector = rig
+    ip = ip_of_model(sim, "M60S")
+    url = "stratum+tcp://v3.pool.example:3333"
+    acks = run_commands(
+        collector,
+        receiver,
+        command(collector, ip, "set_power_limit", params={"watts": 2800}),
+    )
+    assert acks[0]["status"] == "completed" and sim.miners[ip].power_limit == 2800
+    [ack] = run_commands(
+        collector, receiver, command(collector, ip, "set_pool", params={"url": url, "user": "w9"})
+    )
+    assert ack["status"] == "completed" and ack["after"]["pool_url"] == url
+    assert sim.miners[ip].pools[0] == {"url": url, "user": "w9", "pass": "x"}
+    [ack] = run_commands(
+        collector, receiver, command(collector, ip, "set_work_mode", params={"mode": "low"})
+    )
+    assert ack["status"] == "completed" and sim.miners[ip].mode == "low"
+
+
+def test_whatsminer_v3_with_a_wrong_password_fails_and_changes_nothing(rig):
+    sim, receiver, collector = rig
+    ip = ip_of_model(sim, "M60S")
+    collector.config.credentials.whatsminer_v3_password = "wrong"
+    [ack] = run_commands(
+        collector, receiver, command(collector, ip, "set_power_limit", params={"watts": 2000})
+    )
+    assert (ack["status"], ack["error_class"]) == ("failed", "auth_failed")
+    [ack] = run_commands(collector, receiver, command(collector, ip, "sleep"))
+    assert (ack["status"], ack["error_class"]) == ("failed", "auth_failed")
+    assert sim.miners[ip].power_limit != 2000 and sim.miners[ip].mode == "normal"
+
+
+def test_avalon_pools_through_addpool_and_switchpool(rig):
+    sim, receiver, collector = rig
+    ip = ip_of_model(sim, "A1246")
+    miner = sim.miners[ip]
+    original = miner.pools[0]["url"]
+    url = "stratum+tcp://new.pool.example:3333"
+    # A comma in the worker name must survive cgminer's comma-separated parameter.
+    [ack] = run_commands(
+        collector,
+        receiver,
+        command(collector, ip, "set_pool", params={"url": url, "user": "acct,w1", "password": "p"}),
+    )
+    assert ack["status"] == "completed", ack
+    assert ack["before"]["pool_url"] == original and ack["after"]["pool_url"] == url
+    assert miner.pools[3] == {"url": url, "user": "acct,w1", "pass": "p"}
+    assert miner.active_pool == 3
+    # Setting a pool the miner already has switches to it instead of adding a duplicate.
+    [ack] = run_commands(
+        collector, receiver, command(collector, ip, "set_pool", params={"url": original})
+    )
+    assert ack["status"] == "completed" and len(miner.pools) == 4 and miner.active_pool == 0
+    [ack] = run_commands(
+        collector, receiver, command(collector, ip, "switch_pool", params={"index": 1})
+    )
+    assert ack["status"] == "completed" and miner.active_pool == 1
+    assert ack["after"]["pool_url"] == miner.pools[1]["url"]
+    [bad, missing] = run_commands(
+        collector,
+        receiver,
+        command(collector, ip, "switch_pool", params={"index": 9}),
+        command(collector, ip_of_model(sim, "S19"), "switch_pool", params={}),
+    )
+    assert (bad["status"], bad["error_class"]) == ("failed", "api_error")
+    assert "Invalid pool id" in bad["message"] and miner.active_pool == 1
+    assert (missing["status"], missing["error_class"]) == ("rejected", "invalid")

@@ -33,6 +33,8 @@ def test_a_loopback_slash_24_yields_exactly_the_simulated_miners(make_farm):
         {"model": "M30S+", "count": 2, "start": None},
         {"model": "A1366", "count": 2},
         {"model": "S9", "count": 2, "absent": 0.5},
+        # API v3 Whatsminers refuse 4028 and are found on 4433.
+        {"model": "M60S", "count": 2},
     ]
     # Spread the miners over the block, leaving gaps.
     sim = make_farm({}, groups=[{k: v for k, v in g.items() if v is not None} for g in groups])
@@ -55,6 +57,9 @@ def test_a_loopback_slash_24_yields_exactly_the_simulated_miners(make_farm):
     models = sorted(c.model for c in found)
     assert models.count("Antminer S19") == 3 and models.count("M30S+") == 2
     assert models.count("Avalon 1366") == 2 and models.count("Antminer S9") == 1
+    v3 = [c for c in found if c.model == "M60S"]
+    assert len(v3) == 2 and {c.protocol for c in v3} == {"btminer_v3"}
+    assert all(c.vendor == "whatsminer" and c.serial and c.api_version == "3.0.2" for c in v3)
 
 
 def test_config_errors_name_the_key(tmp_path):

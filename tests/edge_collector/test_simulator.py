@@ -40,7 +40,9 @@ def test_every_model_is_polled_and_normalized(make_farm):
         assert record.hashrate_expected_ghs == pytest.approx(nominal)
         assert len(record.boards) == spec.boards
         assert len(record.fans_rpm) == spec.fans
-        assert record.pool_url and record.accepted is not None and record.uptime_s > 0
+        assert record.pool_url and record.uptime_s > 0
+        # API v3's get.miner.status has no share counters (none are documented).
+        assert (record.accepted is None) is spec.api_v3
         assert 20 < record.temp_max_c < 100
         # Stock X19 firmware refuses '+' joins; the poller learned that and fell back.
         assert infos[ip].joins is spec.joins

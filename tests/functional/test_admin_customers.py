@@ -102,3 +102,54 @@ def test_unknown_places_are_refused_and_nothing_is_stored(webtest, engine):
     )
     with engine.connect() as conn:
         assert conn.scalar(sa.select(sa.func.count()).select_from(Membership)) == 0
+
+
+def test_admin_limits_an_operator_to_a_zone_offered_by_hosting(app_and_registry, engine, dbsession):
+    from plugins.hosting.models import Miner, Site, Zone
+
+    app, _ = app_and_registry
+    site = Site(name="North")
+    dbsession.add(site)
+    dbsession.flush()
+    hall1, hall2 = Zone(site_id=site.id, name="Hall 1"), Zone(site_id=site.id, name="Hall 2")
+    dbsession.add_all([hall1, hall2])
+    dbsession.flush()
+    dbsession.add_all(
+        [
+            Miner(serial="H1", model_name="S21", site_id=site.id, zone_id=hall1.id),
+            Miner(serial="H2", model_name="S21", site_id=site.id, zone_id=hall2.id),
+        ]
+    )
+    dbsession.commit_now()
+
+    operator = TestApp(app.app)
+    email = login(operator, engine, "operator")
+    assert {m["serial"] for m in operator.get("/api/v1/hosting/miners").json["items"]} == {
+        "H1",
+        "H2",
+    }
+
+    login(app, engine, "admin")
+    uid = user_id(engine, email)
+    page = app.get(f"/admin/users/{uid}/")
+    assert "North / Hall 1" in page.text and "No limit" in page.text
+    app.post(
+        f"/admin/users/{uid}/places",
+        {"place": f"{site.id}:{hall1.id}", "csrf_token": csrf_token(app)},
+        status=303,
+    )
+    page = app.get(f"/admin/users/{uid}/")
+    assert "This account sees only these sites and zones." in page.text
+    # The limit applies at once, to the operator's open session too.
+    assert [m["serial"] for m in operator.get("/api/v1/hosting/miners").json["items"]] == ["H1"]
+
+    with engine.connect() as conn:
+        membership_id = conn.scalar(sa.select(Membership.id))
+        tags = conn.scalars(sa.select(AuditEvent.tag)).all()
+    assert "core:membership:add" in tags
+    app.post(
+        f"/admin/users/{uid}/places",
+        {"remove": str(membership_id), "csrf_token": csrf_token(app)},
+        status=303,
+    )
+    assert len(operator.get("/api/v1/hosting/miners").json["items"]) == 2

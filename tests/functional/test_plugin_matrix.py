@@ -59,11 +59,12 @@ def test_app_offers_exactly_the_enabled_plugins(make_app, plugins):
     assert {n.split(".")[0] for n in nav} == {"core", *plugins}
 
     # A path belongs to whoever its operations name: the core ("core.") or a plugin, whose
-    # paths also sit under /api/v1/<plugin>/.
+    # paths also sit under /api/v1/<plugin>/ — except wire contracts fixed by collectors
+    # already in the field (marked "x-wire-contract"), such as /api/collector/upload.
     for path, item in registry["openapi_document"]["paths"].items():
         owners = {op["operationId"].split(".")[0] for op in item.values()}
         assert owners <= {"core", *plugins}, path
-        if owners != {"core"}:
+        if owners != {"core"} and not all(op.get("x-wire-contract") for op in item.values()):
             assert path.split("/")[3] in plugins, path
 
 

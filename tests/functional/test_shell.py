@@ -17,8 +17,8 @@ def test_home_page_is_themed_and_lists_public_modules(webtest):
 
 def test_nav_shows_only_what_the_role_may_open(webtest, login_as):
     login_as("customer")
-    assert 'data-route="hosting.site.list"' not in webtest.get("/").text
-    page = webtest.get("/hosting/sites/", status=403)
+    assert 'data-route="hosting.device.list"' not in webtest.get("/").text
+    page = webtest.get("/hosting/devices/", status=403)
     assert 'data-status="403"' in page.text  # the themed page, not a bare error
 
 
