@@ -69,3 +69,28 @@ def test_disabling_a_plugin_later_still_migrates(tmp_path):
     url = f"sqlite:///{tmp_path / 'disable.sqlite'}"
     migrate.upgrade(url, ALL_PLUGINS)
     assert migrate.upgrade(url, ["hosting"]) == ["core", "hosting"]
+
+
+def test_customers_move_from_the_crm_into_the_core_with_their_ids(tmp_path):
+    """Databases from before ABAC kept customers in crm_customers; the upgrade moves them."""
+    from alembic import command
+
+    url = f"sqlite:///{tmp_path / 'customers.sqlite'}"
+    cfg = migrate.alembic_config(url)
+    command.upgrade(cfg, "41c97591fd16")  # the core before customers moved
+    command.upgrade(cfg, "0bc9574dce82")  # the CRM's first revision
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO crm_customers (id, name, status, contact_email, created_at, "
+                "updated_at) VALUES (7, 'Kept Mining', 'active', 'ops@kept.example', "
+                "'2026-01-01', '2026-01-01')"
+            )
+        )
+    migrate.upgrade(url, ALL_PLUGINS)
+    with engine.connect() as conn:
+        row = conn.execute(sa.text("SELECT id, name, contact_email FROM core_customers")).one()
+        assert tuple(row) == (7, "Kept Mining", "ops@kept.example")
+    assert "crm_customers" not in sa.inspect(engine).get_table_names()
+    engine.dispose()
