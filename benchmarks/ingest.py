@@ -18,8 +18,10 @@ migrated with the hosting plugin's revisions, dropped at the end. Measured:
   into the daily per-miner/site/zone/customer rows (``rollup_daily``).
 - **records_per_s** (end to end through HTTP) is not measured yet: see ``measure_http``.
 
-The last line is JSON with ``rollup_5min_s``, ``rollup_daily_s``, ``copy_rows_per_s``,
-``store_rows_per_s`` and the goals.
+Each rollup runs ``--repeat`` times (median reported; the machine is shared). The last line is
+JSON with ``rollup_5min_s``, ``rollup_daily_s``, ``copy_rows_per_s``, ``store_rows_per_s``,
+``reference_insert_select_s`` (a plain five-aggregate INSERT … SELECT over the same bucket, for
+scale) and the goals. Figures: docs/telemetry.md, "Benchmark".
 """
 
 from __future__ import annotations

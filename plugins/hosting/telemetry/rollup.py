@@ -188,8 +188,11 @@ def five_minute_sql(dialect: str) -> sa.TextClause:
     One bucket per statement: on PostgreSQL that is exactly one raw partition read once, and
     grouping by the miner alone is cheaper than by a computed bucket.
     """
-    restarted = _restarted_sql(dialect)
+    restarted = "restarted"
     bucket = "CAST(:start AS timestamp)" if dialect == "postgresql" else ":start"
+    # The restart test is used four times per row: compute it once per row in a subquery
+    # that PostgreSQL must not flatten (OFFSET 0), or it would be inlined four times.
+    fence = "OFFSET 0" if dialect == "postgresql" else ""
     hours = BUCKET_SECONDS / 3600
     columns = ["miner_id", "bucket", *_AGG_COLUMNS]
     select = f"""
@@ -214,8 +217,13 @@ def five_minute_sql(dialect: str) -> sa.TextClause:
             {_counter_delta("rejected", restarted)},
             {_counter_delta("hw_errors", restarted)},
             count(*) FILTER (WHERE error_class <> '')
-        FROM {RAW}
-        WHERE ts >= :start AND ts < :end
+        FROM (
+            SELECT *, {_restarted_sql(dialect)} AS restarted
+            FROM {RAW}
+            WHERE ts >= :start AND ts < :end
+            {fence}
+        ) AS polls
+        WHERE true
         GROUP BY miner_id
     """  # noqa: S608
     sql = (
@@ -417,12 +425,12 @@ def rollup_5min(
     horizon = floor_time(now - config.raw_retention, BUCKET)
 
     watermark = lock_watermark(conn, "5min", now)
-    late = claim_marks(conn, "5min", config.reroll_max)
     if watermark is None:
         # The first run starts at the oldest raw data, not 24 hours back.
         watermark = _first_bucket(conn, horizon)
         if watermark is None:
             return RollupResult()
+    late = claim_marks(conn, "5min", config.reroll_max)
     start = max(watermark, horizon)
     end = min(closed_end, start + config.rollup_max_buckets * BUCKET)
     result = RollupResult()
@@ -487,10 +495,12 @@ def rollup_daily(
     if five is None:
         return result
     closed_end = floor_time(five, DAY)
-    late = claim_marks(conn, "daily", config.reroll_max)
     start = watermark if watermark is not None else _first_day(conn)
     if start is None:
         return result
+    late = claim_marks(conn, "daily", config.reroll_max)
+    # Days whose 5-minute rows retention has dropped are final: never recompute them.
+    kept_from = floor_time(now - config.history_retention, DAY)
     end = min(closed_end, start + config.rollup_max_days * DAY)
     day = start
     while day < end:
@@ -500,7 +510,7 @@ def rollup_daily(
         result.start, result.end = start, end
         set_watermark(conn, "daily", end)
     for period in late:
-        if period < start:
+        if kept_from <= period < start:
             result.rows += roll_day(conn, period.date())
             result.rerolled.append(period)
     return result

@@ -16,6 +16,7 @@ from plugins.hosting.telemetry.models import (
     TelemetryDailyCustomer,
     TelemetryDailySite,
     TelemetryDailyZone,
+    TelemetryDirty,
     TelemetryFiveMin,
     TelemetryRaw,
     TelemetryWatermark,
@@ -496,3 +497,35 @@ def test_retention_removes_only_data_past_its_age(dbsession):
     # Nothing left to remove on a second run.
     again = apply_retention(dbsession, now=now, config=config)
     assert (again.raw_removed, again.history_removed) == (0, 0)
+
+
+def test_a_day_older_than_the_5_minute_history_is_never_recomputed(dbsession):
+    day = dt.datetime(2026, 12, 2)
+    store(dbsession, make_day(day)[:50], now=day + dt.timedelta(days=1), config=WIDE)
+    now = day + dt.timedelta(days=1, minutes=10)
+    rollup_5min(dbsession, now=now, config=WIDE)
+    rollup_daily(dbsession, now=now, config=WIDE)
+    old = dt.date(2026, 6, 1)  # its 5-minute rows are long gone
+    dbsession.execute(
+        sa.insert(TelemetryDailySite).values(
+            site_id=1,
+            day=old,
+            miners=3,
+            buckets=288,
+            samples=864,
+            online_samples=864,
+            hashing_samples=864,
+            hashrate_avg_ths=285.0,
+            nominal_ths=285.0,
+            power_avg_w=9750.0,
+            energy_kwh=234.0,
+            error_samples=0,
+        )
+    )
+    dbsession.execute(
+        sa.insert(TelemetryDirty).values(layer="daily", period=dt.datetime(2026, 6, 1))
+    )
+    result = rollup_daily(dbsession, now=now, config=WIDE)
+    assert result.rerolled == []
+    dbsession.expire_all()
+    assert dbsession.get(TelemetryDailySite, (1, old)).energy_kwh == 234.0
