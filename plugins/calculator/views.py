@@ -1,18 +1,22 @@
 import datetime as dt
+import json
 
 import sqlalchemy as sa
+from markupsafe import Markup
 from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
 from pyramid.i18n import TranslationStringFactory
-from pyramid.view import view_config
+from pyramid.response import Response
+from pyramid.view import exception_view_config, view_config
 
-from hashinsight_core.exceptions import DomainError
+from hashinsight_core.exceptions import DomainError, InvalidInput
 from hashinsight_core.openapi import paginate
-from plugins.calculator import catalogue, services
+from plugins.calculator import batch, catalogue, form, services
 from plugins.calculator.models import COOLING_TYPES, AsicModel
 from plugins.calculator.permissions import CalculatorPermission
 
 _ = TranslationStringFactory("hashinsight")
 TEMPLATE = "plugins.calculator:templates/calculator/calculator.jinja2"
+BATCH = "plugins.calculator:templates/calculator/batch.jinja2"
 MODELS = "plugins.calculator:templates/calculator/models.jinja2"
 MODEL = "plugins.calculator:templates/calculator/model.jinja2"
 IMPORT = "plugins.calculator:templates/calculator/models_import.jinja2"
@@ -47,6 +51,48 @@ def format_number(value, min_decimals: int, max_decimals: int) -> str:
     return text
 
 
+def json_script(data) -> Markup:
+    """JSON safe inside <script type="application/json"> ("<" cannot close the tag)."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+    return Markup(text)  # noqa: S704 - escaped above
+
+
+def catalogue_for_page(models) -> list[dict]:
+    return [
+        {
+            "id": m.id,
+            "name": f"{m.vendor} {m.model}",
+            "vendor": m.vendor,
+            "hashrate_ths": m.hashrate_ths,
+            "power_w": m.power_w,
+            "cooling": m.cooling,
+            "year": m.release_year,
+            "modes": [
+                {
+                    "name": mode.name,
+                    "hashrate_ths": mode.hashrate_ths,
+                    "power_w": mode.power_w,
+                    "is_default": mode.is_default,
+                }
+                for mode in m.power_modes
+            ],
+        }
+        for m in models
+    ]
+
+
+def default_model(models) -> str:
+    """A current, common machine for a first visit (the newest air-cooled model by efficiency
+    is too exotic; the Antminer S21 is what most new farms rack)."""
+    for m in models:
+        if m.model.casefold() == "antminer s21":
+            return str(m.id)
+    return str(models[0].id) if models else ""
+
+
+# --- calculator page and API --------------------------------------------------------------
+
+
 @view_config(
     route_name="calculator.estimate.page",
     renderer=TEMPLATE,
@@ -55,37 +101,157 @@ def format_number(value, min_decimals: int, max_decimals: int) -> str:
 )
 def calculator_page(request):
     models = catalogue.active_models(request.dbsession)
-    result, error = None, None
-    form, is_example = dict(services.EXAMPLE_INPUT, preset=""), True
+    first_visit = not any(name in request.GET for name in form.DEFAULTS)
+    values = form.form_values(request.GET)
+    if first_visit:
+        values["model"] = default_model(models)
+    stored = services.read_market(request)
+    result, error, example_capex = None, None, False
     try:
-        form, is_example = services.form_from_query(request.GET, models)
-        result = services.estimate(services.parse_form(form))
-    except DomainError as exc:
-        request.response.status_int = exc.status
+        body = form.body_from_form(values)
+        if body["miners"][0] or values["model"]:
+            miners = services.build_miners(request.dbsession, body["miners"])
+            example_capex = form.fill_example_capex(body, miners)
+            result = services.run_quote(request, body, stored)
+    except InvalidInput as exc:
+        # A first visit with no market data stored is not the visitor's mistake: the form
+        # says which values to type, without an error status.
+        if not first_visit:
+            request.response.status_int = exc.status
         error = exc
-        if exc.field == "preset":
-            form = {field: request.GET.get(field, "") for field in services.FIELDS}
-            form["preset"] = ""
-            is_example = False
+    by_id = {str(m.id): m for m in models}
+    chosen = by_id.get(values["model"])
+    if chosen is not None:  # the model's figures in the (then read-only) fields
+        ths, watts, _mode = services.operating_point(chosen, None, "mode")
+        for candidate in chosen.power_modes:
+            if candidate.name.casefold() == values["mode"].casefold():
+                ths, watts = candidate.hashrate_ths, candidate.power_w
+        values["hashrate_ths"], values["power_w"] = f"{ths:g}", f"{watts:g}"
+    if example_capex and result is not None:
+        values["capex_usd"] = ""
     return {
         "models": models,
-        "form": form,
-        "is_example": is_example,
-        "result": result,
+        "chosen": chosen,
+        "catalogue_json": json_script(catalogue_for_page(models)),
+        "market": {name: value.as_dict() for name, value in stored.items()},
+        "market_json": json_script({n: v.as_dict() for n, v in stored.items()}),
+        "form": values,
         "error": error,
+        "error_field": form.field_of(error.field) if error else None,
+        "result": result,
+        "example_capex": example_capex,
+        "example_usd_per_th": form.EXAMPLE_USD_PER_TH,
         "fmt": format_number,
     }
 
 
 @view_config(
-    route_name="calculator.api.estimate",
-    request_method="POST",
-    renderer="json",
-    openapi=True,
+    route_name="calculator.batch.page",
+    renderer=BATCH,
+    request_method="GET",
     permission=CalculatorPermission.ESTIMATE_RUN,
 )
+def batch_page(request):
+    models = catalogue.active_models(request.dbsession)
+    stored = services.read_market(request)
+    return {
+        "models": models,
+        "market": {name: value.as_dict() for name, value in stored.items()},
+        "columns": batch.FILE_COLUMNS,
+        "max_rows": batch.MAX_ROWS,
+        "max_mb": batch.MAX_FILE_BYTES // (1024 * 1024),
+    }
+
+
+def api(route: str):
+    return view_config(
+        route_name=route,
+        request_method="POST",
+        renderer="json",
+        openapi=True,
+        permission=CalculatorPermission.ESTIMATE_RUN,
+    )
+
+
+@api("calculator.api.estimate")
 def api_estimate(request):
     return services.estimate(request.openapi.body)
+
+
+@api("calculator.api.quote")
+def api_quote(request):
+    return services.run_quote(request, request.openapi.body)
+
+
+@api("calculator.api.projection")
+def api_projection(request):
+    return services.run_projection(request, request.openapi.body)
+
+
+@api("calculator.api.montecarlo")
+def api_monte_carlo(request):
+    return services.run_monte_carlo(request, request.openapi.body)
+
+
+@api("calculator.api.sensitivity")
+def api_sensitivity(request):
+    return services.run_sensitivity(request, request.openapi.body)
+
+
+@exception_view_config(batch.BatchError, renderer="json")
+def batch_error(exc, request):
+    """A batch with bad rows: 422 naming every row and column in ``details``."""
+    request.response.status_int = exc.status
+    return {
+        "error": {
+            "code": exc.code,
+            "message": exc.message,
+            "details": [p.as_dict() for p in exc.problems],
+        }
+    }
+
+
+def batch_answer(request, table: dict):
+    kind = request.openapi.parameters.query.get("format", "json")
+    if kind == "json":
+        return table
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M")
+    if kind == "csv":
+        body, content_type = batch.to_csv(table), "text/csv"
+    else:
+        body, content_type = batch.to_xlsx(table), batch.XLSX_TYPE
+    response = Response(body=body, content_type=content_type)
+    if kind == "csv":
+        response.charset = "utf-8"
+    response.content_disposition = f'attachment; filename="hashinsight-batch-{stamp}.{kind}"'
+    return response
+
+
+@api("calculator.api.batch")
+def api_batch(request):
+    data = request.openapi.body
+    stored = services.read_market(request)
+    if data.get("grid") and data.get("scenarios"):
+        raise InvalidInput("give grid or scenarios, not both", "grid")
+    if data.get("grid"):
+        rows = batch.from_grid(request.dbsession, data, stored)
+    elif data.get("scenarios"):
+        rows = batch.from_list(request.dbsession, data, stored)
+    else:
+        raise InvalidInput(
+            "give a grid of models, prices and rates, or a list of scenarios", "grid"
+        )
+    return batch_answer(request, batch.run(rows))
+
+
+@api("calculator.api.batch.file")
+def api_batch_file(request):
+    content = request.body or b""
+    query = dict(request.openapi.parameters.query)
+    query.pop("format", None)
+    stored = services.read_market(request)
+    rows = batch.from_file(request.dbsession, content, query, stored)
+    return batch_answer(request, batch.run(rows))
 
 
 # --- catalogue: JSON API -------------------------------------------------------------------

@@ -252,7 +252,7 @@ def test_deactivated_models_leave_the_calculator_but_stay_for_admins(
     listing = webtest.get(API).json
     assert [m["id"] for m in listing["items"]] == [keep.json["id"]]
     webtest.get(API, {"status": "all"}, status=401)
-    options = webtest.get("/calculator/").html.find("select", id="preset").find_all("option")
+    options = webtest.get("/calculator/").html.find("select", id="model").find_all("option")
     assert [o["value"] for o in options[1:]] == [str(keep.json["id"])]
 
 
