@@ -19,6 +19,7 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from edge_collector import signing
 from edge_collector.control import execute, read_work_mode
 from edge_collector.rpc import MinerError
 from edge_collector.wire import (
@@ -40,18 +41,53 @@ if TYPE_CHECKING:
 log = logging.getLogger("hashinsight.edge.commands")
 
 
-def verify_command_signature(command: Command, *, allow_unsigned: bool) -> tuple[bool, str]:
-    """THE verification hook for command signatures. Returns (accepted, reason).
+def signature_problem(
+    command: Command, raw: dict[str, Any], keys: dict[str, bytes], *, allow_unsigned: bool
+) -> tuple[str, str] | None:
+    """THE verification hook for command signatures: (error class, reason), or None to run.
 
-    Signed commands arrive with the control-plane issue; until then no signature can be
-    checked here, so a command carrying one is refused rather than trusted blindly, and an
-    unsigned command runs only when the config says ``[commands] allow_unsigned = true``.
+    A signed command runs only when a trusted key (``[commands] public_keys`` or
+    ``HASHINSIGHT_COMMAND_PUBLIC_KEYS``) signed exactly these bytes and its approvals satisfy
+    its risk level (:mod:`edge_collector.signing`): ``bad_signature`` / ``bad_approvals``
+    otherwise. An unsigned command runs only with ``[commands] allow_unsigned = true``.
     """
-    if command.signature:
-        return False, "command signatures cannot be verified by this collector version"
-    if not allow_unsigned:
-        return False, "unsigned command refused ([commands] allow_unsigned is false)"
-    return True, ""
+    if not command.signature:
+        if allow_unsigned:
+            return None
+        return ErrorClass.UNSIGNED, "unsigned command refused ([commands] allow_unsigned is false)"
+    if not keys:
+        return (
+            ErrorClass.BAD_SIGNATURE,
+            "no trusted command key is configured, so the signature cannot be checked",
+        )
+    try:
+        signing.verify(raw, keys)
+    except signing.SignatureProblem as problem:
+        return problem.code, problem.message
+    return None
+
+
+def verify_command_signature(
+    command: Command,
+    *,
+    allow_unsigned: bool,
+    raw: dict[str, Any] | None = None,
+    keys: dict[str, bytes] | None = None,
+) -> tuple[bool, str]:
+    """(accepted, reason): :func:`signature_problem` as a yes/no."""
+    problem = signature_problem(command, raw or {}, keys or {}, allow_unsigned=allow_unsigned)
+    return (True, "") if problem is None else (False, problem[1])
+
+
+def configured_keys(config) -> dict[str, bytes]:
+    """The trusted public keys: the config's ``[commands] public_keys`` (when this collector
+    version's config has it) and ``HASHINSIGHT_COMMAND_PUBLIC_KEYS``."""
+    listed = getattr(config.commands, "public_keys", ()) or ()
+    try:
+        return signing.trusted_keys(listed)
+    except ValueError as error:
+        log.error("command public keys: %s", error)
+        return {}
 
 
 class CommandRunner:
@@ -60,6 +96,7 @@ class CommandRunner:
         self.config = collector.config
         self.locks: dict[str, asyncio.Lock] = {}
         self.running: set[asyncio.Task] = set()
+        self.keys = configured_keys(self.config)
         self._recover_interrupted()
 
     def _recover_interrupted(self) -> None:
@@ -175,7 +212,7 @@ class CommandRunner:
             if not self.collector.spool.claim_command(command_id):
                 ack = self._ack(command_id, AckStatus.DUPLICATE, ErrorClass.DUPLICATE, "seen")
             return await self._finish(command_id, AckStatus(ack["status"]), ack)
-        refusal = self._refusal(command)
+        refusal = self._refusal(command, raw)
         if refusal is not None:
             if not self.collector.spool.claim_command(command.id):
                 return await self._duplicate(command)
@@ -201,20 +238,24 @@ class CommandRunner:
         await self._send_ack(command.id, ack)
         return ack
 
-    def _refusal(self, command: Command) -> tuple[ErrorClass, str] | None:
+    def _refusal(self, command: Command, raw: Any = None) -> tuple[str, str] | None:
         """Why this command must not run here, or None."""
         config = self.config
-        if command.site_id != config.server.site_id:
+        raw = raw if isinstance(raw, dict) else {}
+        # The server names its site and zone by id and by name; either matches the config.
+        sites = {command.site_id, str(raw.get("site_name") or "")} - {""}
+        if config.server.site_id not in sites:
             return ErrorClass.SITE_MISMATCH, f"command is for site {command.site_id!r}"
-        if config.server.zone_id and command.zone_id != config.server.zone_id:
+        zones = {command.zone_id, str(raw.get("zone_name") or "")} - {""}
+        if config.server.zone_id and config.server.zone_id not in zones:
             return ErrorClass.ZONE_MISMATCH, f"command is for zone {command.zone_id!r}"
         if parse_iso(command.expires_at) <= datetime.now(UTC):
             return ErrorClass.EXPIRED, f"command expired at {command.expires_at}"
-        accepted, reason = verify_command_signature(
-            command, allow_unsigned=config.commands.allow_unsigned
+        problem = signature_problem(
+            command, raw, self.keys, allow_unsigned=config.commands.allow_unsigned
         )
-        if not accepted:
-            return (ErrorClass.BAD_SIGNATURE if command.signature else ErrorClass.UNSIGNED), reason
+        if problem is not None:
+            return problem
         if self.collector.miner_by_key(command.miner_key) is None:
             return ErrorClass.UNKNOWN_MINER, "no such miner on this collector"
         if command.action not in {a.value for a in Action}:

@@ -76,6 +76,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "enabled": Key(bool, False),
         "poll_interval_s": Key(float, 5.0, 0.05, 3600),
         "allow_unsigned": Key(bool, False, help="accept commands without a signature"),
+        "public_keys": Key(
+            list, [], help="base64 Ed25519 public keys trusted for command signatures"
+        ),
         "verify_timeout_s": Key(float, 120.0, 0.1, 3600),
         "verify_interval_s": Key(float, 5.0, 0.02, 600),
     },

@@ -63,6 +63,7 @@ class ErrorClass(StrEnum):
     DUPLICATE = "duplicate"
     UNSIGNED = "unsigned"
     BAD_SIGNATURE = "bad_signature"
+    BAD_APPROVALS = "bad_approvals"
     UNKNOWN_MINER = "unknown_miner"
     INVALID = "invalid"
     VERIFY_FAILED = "verify_failed"

@@ -145,9 +145,10 @@ def cmd_serve(args) -> int:
     return 0
 
 
-def ensure_demo_owner(ini: str, settings: dict) -> tuple[str, str]:
+def ensure_demo_owner(registry, settings: dict) -> tuple[str, str]:
     """The demo owner's login; created (with a random password kept in var/) on first run."""
     import sqlalchemy as sa
+    from pyramid.scripting import prepare
 
     from hashinsight_core.models import User
 
@@ -155,7 +156,7 @@ def ensure_demo_owner(ini: str, settings: dict) -> tuple[str, str]:
     var = Path(settings.get("hashinsight.var_dir") or "var")
     var.mkdir(parents=True, exist_ok=True)
     login_file = var / "demo-login.txt"
-    env = bootstrap_app(ini)
+    env = prepare(registry=registry)
     try:
         with env["request"].tm:
             request = env["request"]
@@ -188,28 +189,118 @@ def ensure_demo_audit_key(settings: dict) -> None:
         cmd_keygen(_argparse.Namespace(out=str(target), force=False))
 
 
+def demo_processes(registry, settings: dict, server_url: str) -> list[dict]:
+    """Ask the enabled plugins (``hashinsight_demo`` hook) for demo data and processes."""
+    from pyramid.scripting import prepare
+
+    var = Path(settings.get("hashinsight.var_dir") or "var")
+    env = prepare(registry=registry)
+    try:
+        with env["request"].tm:
+            request = env["request"]
+            answers = request.registry.plugin_manager.hook.hashinsight_demo(
+                request=request, var_dir=var, server_url=server_url
+            )
+    finally:
+        env["closer"]()
+    return [spec for answer in answers or [] for spec in answer or []]
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-") or "process"
+
+
+def start_demo_process(spec: dict, log_dir: Path) -> subprocess.Popen:
+    """Start one plugin process, its output in ``log_dir``; wait for its ``ready`` check."""
+    import time
+
+    log_dir.mkdir(parents=True, exist_ok=True)
+    with open(log_dir / f"{_slug(spec['name'])}.log", "ab") as log:
+        process = subprocess.Popen(  # noqa: S603 - argv from an enabled plugin, no shell
+            list(spec["argv"]), stdout=log, stderr=subprocess.STDOUT
+        )
+    ready = spec.get("ready")
+    deadline = time.monotonic() + 30
+    while ready is not None and time.monotonic() < deadline and process.poll() is None:
+        if ready():
+            break
+        time.sleep(0.2)
+    if process.poll() is not None:
+        raise CLIError(f"demo: {spec['name']} stopped at once (see {log_dir})")
+    return process
+
+
+def stop_processes(processes: list[tuple[str, subprocess.Popen]], timeout: float = 10) -> None:
+    """SIGINT to each (newest first), then SIGKILL whatever has not stopped in time."""
+    import time
+
+    for _name, process in reversed(processes):
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + timeout
+    for _name, process in reversed(processes):
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def ensure_demo_command_key(settings: dict) -> None:
+    """The demo signs remote commands with a key of its own in var/ (made once)."""
+    from hashinsight_core.audit import chain
+
+    target = Path(settings.get("hashinsight.var_dir") or "var") / "command-signing.key"
+    if target.exists() or os.environ.get("HASHINSIGHT_COMMAND_KEY"):
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write("# HashInsight command signing key (Ed25519); keep it out of the database\n")
+        handle.write(chain.private_key_text(chain.generate_private_key()) + "\n")
+
+
 def cmd_demo(args) -> int:
+    from pyramid.paster import setup_logging
+    from waitress import serve
+
+    from hashinsight_core import make_config
+
     settings = effective_settings(args.ini)
     cmd_migrate(args)
     ensure_demo_audit_key(settings)
-    email, password = ensure_demo_owner(args.ini, settings)
+    ensure_demo_command_key(settings)
+    setup_logging(str(Path(args.ini).resolve()))
+    # One app for everything: the demo data is prepared with its registry and it is what the
+    # server serves, so the server is up moments after the collectors start uploading.
+    app = make_config(effective_settings(args.ini)).make_wsgi_app()
+    email, password = ensure_demo_owner(app.registry, settings)
+    host = "127.0.0.1" if args.host in ("", "0.0.0.0", "::") else args.host  # noqa: S104
+    specs = demo_processes(app.registry, settings, f"http://{host}:{args.port}")
+    log_dir = Path(settings.get("hashinsight.var_dir") or "var") / "logs"
     print("")
     print(f"  HashInsight demo: http://localhost:{args.port}/")
     print(f"  owner login:      {email}")
     print(f"  password:         {password}")
     print(f"  plugins:          {' '.join(settings['hashinsight.plugins']) or 'none'}")
+    if specs:
+        print(f"  also running:     {', '.join(s['name'] for s in specs)} (logs in {log_dir}/)")
     print("")
-    worker = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "hashinsight_core.cli", "worker", args.ini]
-    )
+    # SIGTERM stops the demo like Ctrl-C does, so the processes below are stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    processes: list[tuple[str, subprocess.Popen]] = []
     try:
-        return cmd_serve(args)
+        worker = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "hashinsight_core.cli", "worker", args.ini]
+        )
+        processes.append(("worker", worker))
+        for spec in specs:
+            processes.append((spec["name"], start_demo_process(spec, log_dir)))
+        print(f"serving on http://{args.host}:{args.port}/", flush=True)
+        serve(app, host=args.host, port=args.port, threads=8, ident="hashinsight")
+        return 0
     finally:
-        worker.send_signal(signal.SIGINT)
-        try:
-            worker.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        stop_processes(processes)
 
 
 def cmd_plugins(args) -> int:
@@ -261,7 +352,12 @@ def build_parser() -> Parser:
     p.add_argument("--workers", type=int, default=2)
     for name, func, text in (
         ("serve", cmd_serve, "serve the web app with waitress"),
-        ("demo", cmd_demo, "migrate, create the demo owner, start a worker and serve"),
+        (
+            "demo",
+            cmd_demo,
+            "migrate, create the demo owner and farm, start a worker, the simulator and "
+            "collectors, and serve",
+        ),
     ):
         p = add(name, func, text)
         p.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))

@@ -108,3 +108,20 @@ def hashinsight_places(request):
     admin user page offers them as memberships (see ``hashinsight_core.scoping``); the hosting
     plugin provides its sites and zones.
     """
+
+
+@hookspec
+def hashinsight_demo(request, var_dir, server_url):
+    """Prepare demo data for ``hashinsight demo`` and name programs to run beside it.
+
+    Called once per demo start, after migrations and the demo owner, inside a request and a
+    transaction that commits when every plugin has answered. ``var_dir`` is a
+    :class:`pathlib.Path` for the plugin's files (write tokens and secrets there, never print
+    them); ``server_url`` is where the demo's web server will answer (``http://127.0.0.1:6543``).
+    Must be idempotent: a second start finds what the first made and makes nothing twice.
+
+    Return a list of dicts ``{"name": str, "argv": [str, ...], "ready": callable | None}``.
+    The CLI starts them in order beside the worker and the server; when ``ready`` is given it
+    waits (up to 30 s) until ``ready()`` is true before starting the next one. On Ctrl-C every
+    process gets SIGINT, then SIGKILL if it has not stopped after 10 s.
+    """

@@ -107,6 +107,56 @@ def _candidate(dbsession, world, side):
     return candidate
 
 
+def _command(dbsession, world, side):
+    import datetime as dt
+
+    from hashinsight_core.db import utcnow
+    from plugins.controlplane.models import Command, CommandTarget
+
+    miner = _miner(dbsession, world, side)
+    now = utcnow()
+    command = Command(
+        site_id=miner.site_id,
+        command_type="sleep",
+        params={},
+        status="PENDING_APPROVAL",
+        reason="",
+        expires_at=now + dt.timedelta(hours=1),
+        customer_id=miner.customer_id,
+        selector={"miner_ids": [miner.id]},
+        risk="medium",
+        required=["approver"],
+        requester_role="",
+        digest="0" * 64,
+        status_reason="",
+        created_at=now,
+        updated_at=now,
+    )
+    dbsession.add(command)
+    dbsession.flush()
+    dbsession.add(
+        CommandTarget(
+            command_id=command.id,
+            miner_id=miner.id,
+            site_id=miner.site_id,
+            zone_id=miner.zone_id,
+            customer_id=miner.customer_id,
+            miner_key="",
+            serial=miner.serial,
+            status="pending",
+            signature="",
+            deliveries=0,
+            result_code="",
+            result_message="",
+            error_class="",
+            outcome="",
+            outcome_note="",
+        )
+    )
+    dbsession.flush()
+    return command
+
+
 MAKERS: dict[str, Maker] = {
     "Customer": Maker(_customer),
     "Site": Maker(_site),
@@ -115,6 +165,8 @@ MAKERS: dict[str, Maker] = {
     # Devices and discovery candidates belong to a zone, not to a customer.
     "EdgeDevice": Maker(_device, customer_sees_own=False),
     "DiscoveryCandidate": Maker(_candidate, customer_sees_own=False),
+    # A command of the side's customer's miner (controlplane).
+    "Command": Maker(_command),
 }
 
 
@@ -132,3 +184,47 @@ def build_world(dbsession) -> World:
         world.customer[side] = customer.id
         world.site[side] = site.id
     return world
+
+
+def _alert_rule(dbsession, world, side):
+    from plugins.hosting.alerts.models import AlertRule
+
+    zone = _zone(dbsession, world, side)
+    rule = AlertRule(
+        name=_unique(f"{side} rule"),
+        kind="high_temp",
+        threshold=85.0,
+        site_id=zone.site_id,
+        zone_id=zone.id,
+        customer_id=world.customer[side],
+    )
+    dbsession.add(rule)
+    dbsession.flush()
+    return rule
+
+
+def _alert(dbsession, world, side):
+    import datetime as dt
+
+    from plugins.hosting.alerts.models import Alert
+
+    miner = _miner(dbsession, world, side)
+    alert = Alert(
+        rule_name="hot",
+        kind="high_temp",
+        severity="warning",
+        subject_type="miner",
+        subject_id=miner.id,
+        subject_label=miner.serial,
+        site_id=miner.site_id,
+        zone_id=miner.zone_id,
+        customer_id=miner.customer_id,
+        since=dt.datetime(2026, 12, 3, 12, 0),
+    )
+    dbsession.add(alert)
+    dbsession.flush()
+    return alert
+
+
+MAKERS["AlertRule"] = Maker(_alert_rule)
+MAKERS["Alert"] = Maker(_alert)

@@ -32,7 +32,7 @@ def hashinsight_permissions():
 def hashinsight_nav_items(request):
     return [
         NavItem(
-            _("Commands"),
+            _("Command centre"),
             "controlplane.command.list",
             ControlplanePermission.COMMAND_READ,
             "terminal",

@@ -1,18 +1,26 @@
-"""The life of a remote command, as a pure state machine (no Pyramid, no database).
+"""The life of a remote command and of each miner in it, as pure state machines (no Pyramid,
+no database). Every status change in the plugin goes through :func:`transition` /
+:func:`target_transition`; the services apply the result with a conditional UPDATE.
 
-::
+Command::
 
     PENDING ──> PENDING_APPROVAL ──> APPROVED ──> DISPATCHED ──> COMPLETED
-       └───── (no approval needed) ─────^              └───────> FAILED
+       └───── (low risk: no approval) ──^   │           └──────> FAILED
+                                            └─ (changed after approval) ─> FAILED
 
-    REJECTED   from PENDING or PENDING_APPROVAL
-    EXPIRED    from PENDING, PENDING_APPROVAL or APPROVED (not yet sent to a miner)
+    REJECTED   from PENDING or PENDING_APPROVAL (an approver said no)
+    EXPIRED    from PENDING, PENDING_APPROVAL or APPROVED (nothing reached a miner in time)
     CANCELLED  from any state that is not final
 
-A command that needs nobody's approval goes straight from PENDING to APPROVED. Only commands
-that have not reached a miner yet can expire; a dispatched one ends COMPLETED or FAILED (or
-CANCELLED, when staff call it back before the edge device runs it). The five final states have
-no way out, so a finished command's record never changes again.
+Per miner (one row per target miner)::
+
+    pending ──> dispatched ──> completed | failed | skipped | rejected
+       ├──> expired    (never fetched in time)
+       ├──> failed     (refused at dispatch: the command changed after approval)
+       └──> cancelled  (also from dispatched, when staff call it back before the device acks)
+
+The command finishes when every miner has: COMPLETED when each one completed or was skipped,
+FAILED otherwise. Final states have no way out, so a finished record never changes again.
 """
 
 from __future__ import annotations
@@ -39,7 +47,7 @@ S = CommandStatus
 TRANSITIONS: dict[CommandStatus, frozenset[CommandStatus]] = {
     S.PENDING: frozenset({S.PENDING_APPROVAL, S.APPROVED, S.REJECTED, S.EXPIRED, S.CANCELLED}),
     S.PENDING_APPROVAL: frozenset({S.APPROVED, S.REJECTED, S.EXPIRED, S.CANCELLED}),
-    S.APPROVED: frozenset({S.DISPATCHED, S.EXPIRED, S.CANCELLED}),
+    S.APPROVED: frozenset({S.DISPATCHED, S.EXPIRED, S.FAILED, S.CANCELLED}),
     S.DISPATCHED: frozenset({S.COMPLETED, S.FAILED, S.CANCELLED}),
     S.COMPLETED: frozenset(),
     S.REJECTED: frozenset(),
@@ -52,18 +60,51 @@ TERMINAL: frozenset[CommandStatus] = frozenset(s for s, exits in TRANSITIONS.ite
 ACTIVE: frozenset[CommandStatus] = frozenset(CommandStatus) - TERMINAL
 # The states the expiry job looks at: the command has not been handed to a device yet.
 EXPIRABLE: frozenset[CommandStatus] = frozenset(s for s in ACTIVE if S.EXPIRED in TRANSITIONS[s])
+# The states in which a device may fetch the command's miners.
+DISPATCHABLE: frozenset[CommandStatus] = frozenset({S.APPROVED, S.DISPATCHED})
+
+
+class TargetStatus(StrEnum):
+    PENDING = "pending"
+    DISPATCHED = "dispatched"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+T = TargetStatus
+
+TARGET_TRANSITIONS: dict[TargetStatus, frozenset[TargetStatus]] = {
+    T.PENDING: frozenset({T.DISPATCHED, T.EXPIRED, T.FAILED, T.CANCELLED}),
+    T.DISPATCHED: frozenset({T.COMPLETED, T.FAILED, T.SKIPPED, T.REJECTED, T.CANCELLED}),
+    T.COMPLETED: frozenset(),
+    T.FAILED: frozenset(),
+    T.SKIPPED: frozenset(),
+    T.REJECTED: frozenset(),
+    T.EXPIRED: frozenset(),
+    T.CANCELLED: frozenset(),
+}
+TARGET_TERMINAL: frozenset[TargetStatus] = frozenset(
+    s for s, exits in TARGET_TRANSITIONS.items() if not exits
+)
+# What a device may report for a miner (``duplicate`` from our collector changes nothing).
+ACK_STATUSES: frozenset[TargetStatus] = frozenset({T.COMPLETED, T.FAILED, T.SKIPPED, T.REJECTED})
+TARGET_SUCCESS: frozenset[TargetStatus] = frozenset({T.COMPLETED, T.SKIPPED})
 
 
 class IllegalTransition(ValueError):
     """A move the state machine does not allow (including any move out of a final state)."""
 
-    def __init__(self, current: CommandStatus | str, target: CommandStatus | str):
+    def __init__(self, current: str, target: str, what: str = "a command"):
         self.current = current
         self.target = target
-        if current in TERMINAL:
-            message = f"the command is already {current} and cannot change any more"
+        if not (TRANSITIONS.get(current) or TARGET_TRANSITIONS.get(current)):
+            message = f"{what} that is already {current} cannot change any more"
         else:
-            message = f"a command cannot go from {current} to {target}"
+            message = f"{what} cannot go from {current} to {target}"
         super().__init__(message)
 
 
@@ -73,6 +114,13 @@ def status(value: CommandStatus | str) -> CommandStatus:
         return CommandStatus(value)
     except ValueError:
         raise ValueError(f"'{value}' is not a command status") from None
+
+
+def target_status(value: TargetStatus | str) -> TargetStatus:
+    try:
+        return TargetStatus(value)
+    except ValueError:
+        raise ValueError(f"'{value}' is not a miner status of a command") from None
 
 
 def is_terminal(value: CommandStatus | str) -> bool:
@@ -93,3 +141,21 @@ def transition(current: CommandStatus | str, target: CommandStatus | str) -> Com
     if target not in TRANSITIONS[current]:
         raise IllegalTransition(current, target)
     return target
+
+
+def target_transition(current: TargetStatus | str, target: TargetStatus | str) -> TargetStatus:
+    """The same for one miner of a command."""
+    current, target = target_status(current), target_status(target)
+    if target not in TARGET_TRANSITIONS[current]:
+        raise IllegalTransition(current, target, "a miner of a command")
+    return target
+
+
+def finished_status(targets: list[TargetStatus | str]) -> CommandStatus | None:
+    """What a dispatched command becomes once every miner is final, else None."""
+    statuses = [target_status(t) for t in targets]
+    if not statuses or any(s not in TARGET_TERMINAL for s in statuses):
+        return None
+    if all(s in TARGET_SUCCESS for s in statuses):
+        return S.COMPLETED
+    return S.FAILED

@@ -18,7 +18,11 @@ def hashinsight_configure(config):
 
 @hookimpl
 def hashinsight_models():
-    return ["plugins.hosting.models", "plugins.hosting.telemetry.models"]
+    return [
+        "plugins.hosting.models",
+        "plugins.hosting.telemetry.models",
+        "plugins.hosting.alerts.models",
+    ]
 
 
 @hookimpl
@@ -29,25 +33,48 @@ def hashinsight_permissions():
 @hookimpl
 def hashinsight_nav_items(request):
     return [
+        NavItem(
+            _("Monitoring"),
+            "hosting.monitor.fleet",
+            HostingPermission.MINER_READ,
+            "speedometer2",
+            19,
+        ),
         NavItem(_("Sites"), "hosting.site.list", HostingPermission.SITE_READ, "building", 20),
         NavItem(_("Miners"), "hosting.miner.list", HostingPermission.MINER_READ, "cpu", 21),
         NavItem(
             _("Edge devices"), "hosting.device.list", HostingPermission.DEVICE_READ, "router", 22
         ),
+        alert_nav_item(request),
     ]
+
+
+def alert_nav_item(request) -> NavItem:
+    """The alerts menu entry, with the number of open alerts the account may see."""
+    title = _("Alerts")
+    if request.user is not None and request.has_permission(HostingPermission.ALERT_READ):
+        from plugins.hosting.alerts.services import nav_count
+
+        count = nav_count(request)
+        if count:
+            title = _("Alerts (${count})", mapping={"count": count})
+    return NavItem(title, "hosting.alert.list", HostingPermission.ALERT_READ, "bell", 23)
 
 
 @hookimpl
 def hashinsight_periodic_tasks():
     # Imported here, not at the top: loading the plugin must not import its models.
+    from plugins.hosting.alerts import periodic_tasks as alert_tasks
     from plugins.hosting.telemetry.jobs import periodic_tasks
 
-    return periodic_tasks()
+    return periodic_tasks() + alert_tasks()
 
 
 @hookimpl
 def hashinsight_api_paths():
-    return API_PATHS
+    from plugins.hosting.alerts.schemas import with_alert_paths
+
+    return with_alert_paths(API_PATHS)
 
 
 @hookimpl
@@ -69,3 +96,11 @@ def hashinsight_places(request):
         for zone_id, site_id, zone in zones
     ]
     return places
+
+
+@hookimpl
+def hashinsight_demo(request, var_dir, server_url):
+    """The demo farm: seeded once, a device per zone, the simulator and its collectors."""
+    from plugins.hosting.demo import prepare
+
+    return prepare(request, var_dir, server_url)

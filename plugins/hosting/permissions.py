@@ -12,6 +12,9 @@ class HostingPermission(StrEnum):
     DEVICE_READ = "hosting:device:read"
     DEVICE_WRITE = "hosting:device:write"
     DISCOVERY_ADOPT = "hosting:discovery:adopt"
+    ALERT_READ = "hosting:alert:read"
+    ALERT_ACK = "hosting:alert:ack"
+    ALERT_RULE_MANAGE = "hosting:alert_rule:manage"
     # Edge endpoints: no user is involved; the view checks the device token itself (and a
     # device token never opens a user route).
     EDGE_UPLOAD = "hosting:edge:upload"
@@ -48,6 +51,21 @@ def permission_specs():
             HostingPermission.DISCOVERY_ADOPT,
             "Adopt or ignore miners found by edge devices",
             ("admin", "operator"),
+        ),
+        PermissionSpec(
+            HostingPermission.ALERT_READ,
+            "See alerts and alert rules (customers: about their own miners)",
+            ("admin", "operator", "viewer", "customer"),
+        ),
+        PermissionSpec(
+            HostingPermission.ALERT_ACK,
+            "Acknowledge and resolve alerts",
+            ("admin", "operator"),
+        ),
+        PermissionSpec(
+            HostingPermission.ALERT_RULE_MANAGE,
+            "Create, edit and delete alert rules and their notifications",
+            ("admin",),
         ),
         PermissionSpec(
             HostingPermission.EDGE_UPLOAD,

@@ -686,3 +686,213 @@ API_PATHS = {
         }
     },
 }
+
+# --- monitoring (plugins/hosting/monitor.py) -------------------------------------------------
+
+
+def _query(name: str, schema: dict, description: str) -> dict:
+    return {"name": name, "in": "query", "description": description, "schema": schema}
+
+
+_ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+_NUM = {"type": "number", "nullable": True}
+_SERIES = {"type": "array", "items": _NUM}
+_TIMES = {"type": "array", "items": {"type": "integer"}, "description": "Unix time, ms (UTC)"}
+MONITOR_STATE = {"type": "string", "enum": ["online", "warning", "offline", "nodata"]}
+MONITOR_FLEET = {
+    "type": "object",
+    "properties": {
+        "as_of": {"type": "string", "format": "date-time"},
+        "newest_poll": {"type": "string", "format": "date-time", "nullable": True},
+        "age_s": {"type": "integer", "nullable": True, "description": "Age of the newest poll"},
+        "miners": {"type": "integer", "description": "Miners that ever reported"},
+        "online": {"type": "integer", "description": "Answering, fresh (warnings included)"},
+        "warning": {"type": "integer"},
+        "offline": {"type": "integer"},
+        "nodata": {"type": "integer", "description": "In the inventory, never reported"},
+        "hashrate_ths": {"type": "number"},
+        "nominal_ths": {"type": "number"},
+        "realized_ratio": _NUM,
+        "power_w": {"type": "number"},
+        "power_reporting": {"type": "integer", "description": "Online miners reporting power"},
+        "j_per_th": {**_NUM, "description": "Power over hashrate of those miners"},
+        "sites": {"type": "array", "items": {"type": "object"}},
+        "series": {
+            "type": "object",
+            "description": "5-minute fleet totals over the last 24 hours",
+            "properties": {
+                "t": _TIMES,
+                "hashrate_ths": _SERIES,
+                "nominal_ths": _SERIES,
+                "power_w": _SERIES,
+            },
+        },
+    },
+}
+MONITOR_LIVE_ITEM = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "label": {"type": "string", "description": "Serial, else MAC, else #id"},
+        "model": {"type": "string"},
+        "site": {"type": "string"},
+        "zone": {"type": "string"},
+        "position": {"type": "string", "example": "R1/2/5"},
+        "customer": {"type": "string"},
+        "lifecycle": {"type": "string"},
+        "state": MONITOR_STATE,
+        "seen": {"type": "string", "format": "date-time", "nullable": True},
+        "age_s": {"type": "integer", "nullable": True},
+        "hashrate_ths": _NUM,
+        "nominal_ths": _NUM,
+        "ratio": _NUM,
+        "power_w": _NUM,
+        "j_per_th": _NUM,
+        "temp_max_c": _NUM,
+        "fan_min_rpm": {"type": "integer", "nullable": True},
+        "fans_failed": {"type": "integer", "nullable": True},
+        "boards": {"type": "string", "example": "3/3"},
+        "error_class": {"type": "string"},
+        "url": {"type": "string"},
+    },
+}
+MONITOR_HEATMAP = {
+    "type": "object",
+    "properties": {
+        "site_id": {"type": "integer", "nullable": True},
+        "sites": {"type": "array", "items": {"type": "array"}, "description": "[id, name]"},
+        "zones": {"type": "array", "items": {"type": "object"}},
+        "cells": {
+            "type": "array",
+            "description": "[miner_id, rack_id, row, slot, state, temp_max_c, ratio_pct, "
+            "hashrate_ths]",
+            "items": {"type": "array"},
+        },
+        "unracked": {"type": "integer"},
+        "temp_warning_c": {"type": "number"},
+        "low_ratio_pct": {"type": "number"},
+    },
+}
+MONITOR_MINER = {
+    "type": "object",
+    "properties": {
+        "miner_id": {"type": "integer"},
+        "as_of": {"type": "string", "format": "date-time"},
+        "live": {"type": "object", "nullable": True},
+        "raw": {
+            "type": "object",
+            "description": "Every poll of the last 24 hours",
+            "properties": {
+                "t": _TIMES,
+                "online": {"type": "array", "items": {"type": "boolean"}},
+                "hashrate_ths": _SERIES,
+                "power_w": _SERIES,
+                "temp_max_c": _SERIES,
+            },
+        },
+        "hourly": {
+            "type": "object",
+            "description": "Hourly figures of the last 90 days (from the 5-minute rows)",
+            "properties": {
+                "t": _TIMES,
+                "hashrate_ths": _SERIES,
+                "power_w": _SERIES,
+                "temp_max_c": _SERIES,
+                "uptime": _SERIES,
+            },
+        },
+    },
+}
+_SITE_FILTER = _query("site_id", _ID, "Only this site")
+MONITOR_PATHS = {
+    "/api/v1/hosting/monitor/fleet": {
+        "get": {
+            "tags": ["hosting"],
+            "summary": "Fleet overview: counts, hashrate, power, efficiency, 24 h curve",
+            "operationId": "hosting.monitor.fleet",
+            "parameters": [_SITE_FILTER],
+            "responses": {
+                "200": json_response("Fleet figures", ref("HostingMonitorFleet")),
+                "400": BAD,
+            },
+        }
+    },
+    "/api/v1/hosting/monitor/miners": {
+        "get": {
+            "tags": ["hosting"],
+            "summary": "The live miner table: filters, sort, search, pages",
+            "operationId": "hosting.monitor.live",
+            "parameters": [
+                _SITE_FILTER,
+                _query("zone_id", _ID, "Only this zone"),
+                _query("customer_id", _ID, "Only this customer's miners"),
+                _query("model", {"type": "string", "maxLength": 100}, "Model name, exactly"),
+                _query("state", MONITOR_STATE, "online includes warnings"),
+                _query(
+                    "q",
+                    {"type": "string", "maxLength": 100},
+                    "Serial (prefix), MAC, miner key or pool worker",
+                ),
+                _query(
+                    "sort",
+                    {
+                        "type": "string",
+                        "enum": [
+                            "miner",
+                            "model",
+                            "state",
+                            "hashrate",
+                            "ratio",
+                            "temp",
+                            "power",
+                            "efficiency",
+                            "seen",
+                        ],
+                        "default": "miner",
+                    },
+                    "Sort key",
+                ),
+                _query("order", {"type": "string", "enum": ["asc", "desc"]}, "Sort direction"),
+                *PAGE_PARAMETERS,
+            ],
+            "responses": {
+                "200": json_response(
+                    "One page of miners with their newest reading",
+                    page_of(ref("HostingMonitorLiveItem")),
+                ),
+                "400": BAD,
+                "422": BAD,
+            },
+        }
+    },
+    "/api/v1/hosting/monitor/heatmap": {
+        "get": {
+            "tags": ["hosting"],
+            "summary": "Racks of a site with the state, temperature and hashrate of each miner",
+            "operationId": "hosting.monitor.heatmap",
+            "parameters": [_query("site_id", _ID, "The site (default: the first by name)")],
+            "responses": {
+                "200": json_response("Heatmap cells", ref("HostingMonitorHeatmap")),
+                "400": BAD,
+                "404": NOT_FOUND,
+            },
+        }
+    },
+    "/api/v1/hosting/miners/{miner_id}/telemetry": {
+        "get": _item(
+            "A miner's live reading, last 24 h of polls, 90 days hourly",
+            "hosting.monitor.miner",
+            "miner_id",
+            json_response("Telemetry", ref("HostingMonitorMiner")),
+        )
+    },
+}
+API_PATHS["paths"].update(MONITOR_PATHS)
+API_PATHS["components"]["schemas"].update(
+    {
+        "HostingMonitorFleet": MONITOR_FLEET,
+        "HostingMonitorLiveItem": MONITOR_LIVE_ITEM,
+        "HostingMonitorHeatmap": MONITOR_HEATMAP,
+        "HostingMonitorMiner": MONITOR_MINER,
+    }
+)

@@ -285,7 +285,8 @@ _CATALOGUE = sa.table(
 def catalogue_models(request, ids) -> dict[int, tuple[str, float, float]]:
     """id -> (name, TH/s, W) from the calculator's catalogue; {} when it is not enabled."""
     ids = sorted({i for i in ids if i is not None})
-    if not ids or "calculator" not in request.registry.get("enabled_plugins", ()):
+    enabled = {p.name for p in request.registry.get("enabled_plugins", ())}
+    if not ids or "calculator" not in enabled:
         return {}
     rows = request.dbsession.execute(
         sa.select(

@@ -46,6 +46,14 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
+            def _stopped(self):
+                # A kept-alive connection outlives shutdown(); a stopped server must not
+                # answer on it either, or records would land while it is "down".
+                if receiver.httpd is not self.server:
+                    self.close_connection = True
+                    return True
+                return False
+
             def _reply(self, status, body):
                 data = json.dumps(body).encode()
                 self.send_response(status)
@@ -61,7 +69,7 @@ class Receiver:
                 return True
 
             def do_GET(self):  # noqa: N802
-                if not self._authorized():
+                if self._stopped() or not self._authorized():
                     return
                 if self.path.startswith("/api/v1/edge/commands"):
                     with receiver.lock:
@@ -73,7 +81,7 @@ class Receiver:
             def do_POST(self):  # noqa: N802
                 length = int(self.headers.get("Content-Length", "0"))
                 raw = self.rfile.read(length)
-                if not self._authorized():
+                if self._stopped() or not self._authorized():
                     return
                 if self.path == "/api/v1/edge/telemetry":
                     body = decode_gzip_json(raw)

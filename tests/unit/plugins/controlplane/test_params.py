@@ -13,11 +13,14 @@ from plugins.controlplane.services import command_ttl, validate_params
         ("reboot", None),
         ("sleep", {}),
         ("wake", {}),
-        ("set_power_mode", {"mode": "eco"}),
-        ("set_power_mode", {"mode": "normal"}),
-        ("set_power_mode", {"mode": "turbo"}),
+        ("set_work_mode", {"mode": "low"}),
+        ("set_work_mode", {"mode": "normal"}),
+        ("set_work_mode", {"mode": "high"}),
         ("set_pool", {"url": "stratum+tcp://btc.example.com:3333", "user": "farm1.rig07"}),
         ("set_pool", {"url": "stratum+ssl://10.0.0.5:443", "user": "acct"}),
+        ("set_pool", {"url": "stratum+tcp://p.example.com:3333", "user": "a", "password": "x"}),
+        ("switch_pool", {"index": 0}),
+        ("switch_pool", {"index": 63}),
     ],
 )
 def test_good_params_pass_unchanged(command_type, params):
@@ -27,11 +30,17 @@ def test_good_params_pass_unchanged(command_type, params):
 @pytest.mark.parametrize(
     ("command_type", "params", "field", "words"),
     [
-        ("set_power_mode", {}, "params.mode", "required"),
-        ("set_power_mode", {"mode": "fast"}, "params.mode", "'fast' is not one of"),
-        ("set_power_mode", {"mode": 1}, "params.mode", "not of type"),
-        ("set_power_mode", {"mode": "eco", "watts": 3000}, "params.watts", "not a setting"),
+        ("set_work_mode", {}, "params.mode", "required"),
+        ("set_work_mode", {"mode": "fast"}, "params.mode", "'fast' is not one of"),
+        ("set_work_mode", {"mode": 1}, "params.mode", "not of type"),
+        ("set_work_mode", {"mode": "low", "watts": 3000}, "params.watts", "not a setting"),
         ("reboot", {"delay": 5}, "params.delay", "allowed: nothing"),
+        ("switch_pool", {}, "params.index", "required"),
+        ("switch_pool", {"index": 64}, "params.index", "maximum"),
+        ("switch_pool", {"index": -1}, "params.index", "minimum"),
+        ("switch_pool", {"index": "1"}, "params.index", "not of type"),
+        ("switch_pool", {"index": True}, "params.index", "not of type"),
+        ("switch_pool", {"index": 1.0}, "params.index", "whole number"),
         ("set_pool", {"user": "a"}, "params.url", "required"),
         ("set_pool", {"url": "stratum+tcp://p.example.com:3333"}, "params.user", "required"),
         ("set_pool", {"url": "http://p.example.com", "user": "a"}, "params.url", "stratum+tcp://"),
@@ -72,12 +81,12 @@ def test_bad_params_name_the_field(command_type, params, field, words):
 
 def test_params_must_be_an_object_and_the_type_must_be_known():
     with pytest.raises(InvalidInput) as caught:
-        validate_params("set_power_mode", ["eco"])
+        validate_params("set_work_mode", ["low"])
     assert caught.value.field == "params"
     with pytest.raises(InvalidInput) as caught:
         validate_params("self_destruct", {})
     assert caught.value.field == "command_type"
-    assert "set_power_mode" in caught.value.message
+    assert "set_work_mode" in caught.value.message
 
 
 def test_command_ttl_setting():

@@ -5,13 +5,17 @@ import itertools
 import pytest
 
 from plugins.controlplane.states import (
+    ACK_STATUSES,
     ACTIVE,
     EXPIRABLE,
     TERMINAL,
     CommandStatus,
     IllegalTransition,
+    TargetStatus,
     can_transition,
+    finished_status,
     is_terminal,
+    target_transition,
     transition,
 )
 
@@ -31,6 +35,7 @@ LEGAL = {
     (S.PENDING_APPROVAL, S.CANCELLED),
     (S.APPROVED, S.DISPATCHED),
     (S.APPROVED, S.EXPIRED),
+    (S.APPROVED, S.FAILED),  # refused at dispatch: changed after approval
     (S.APPROVED, S.CANCELLED),
     (S.DISPATCHED, S.COMPLETED),
     (S.DISPATCHED, S.FAILED),
@@ -137,3 +142,54 @@ def test_the_module_imports_nothing_from_the_web_or_the_database():
     }
     imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert imported <= {"__future__", "enum"}
+
+
+# --- per-miner sub-states -------------------------------------------------------------------
+
+T = TargetStatus
+TARGET_LEGAL = {
+    (T.PENDING, T.DISPATCHED),
+    (T.PENDING, T.EXPIRED),
+    (T.PENDING, T.FAILED),
+    (T.PENDING, T.CANCELLED),
+    (T.DISPATCHED, T.COMPLETED),
+    (T.DISPATCHED, T.FAILED),
+    (T.DISPATCHED, T.SKIPPED),
+    (T.DISPATCHED, T.REJECTED),
+    (T.DISPATCHED, T.CANCELLED),
+}
+
+
+@pytest.mark.parametrize(
+    ("current", "target"), list(itertools.product(TargetStatus, TargetStatus)), ids=str
+)
+def test_every_miner_move_is_allowed_exactly_when_the_design_says(current, target):
+    if (current, target) in TARGET_LEGAL:
+        assert target_transition(current, target) is target
+    else:
+        with pytest.raises(IllegalTransition):
+            target_transition(current, target)
+
+
+def test_a_miner_can_only_be_acknowledged_after_it_was_handed_out():
+    # (pending -> failed exists: the server refuses a command that changed after approval)
+    for status in ACK_STATUSES - {T.FAILED}:
+        with pytest.raises(IllegalTransition, match="from pending"):
+            target_transition(T.PENDING, status)
+
+
+@pytest.mark.parametrize(
+    ("miners", "expected"),
+    [
+        ([], None),
+        (["completed", "dispatched"], None),
+        (["completed", "pending"], None),
+        (["completed", "completed"], S.COMPLETED),
+        (["completed", "skipped"], S.COMPLETED),
+        (["completed", "failed"], S.FAILED),
+        (["rejected"], S.FAILED),
+        (["expired", "completed"], S.FAILED),
+    ],
+)
+def test_a_command_finishes_when_every_miner_has(miners, expected):
+    assert finished_status(miners) == expected
