@@ -15,6 +15,8 @@ docs/calculator.md has every formula with its source.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import MISSING, dataclass, fields, replace
 from typing import Any
 
@@ -599,9 +601,26 @@ def quote(scenario: Scenario) -> Quote:
         inputs = {k: a if a.ndim == 0 else a[part] for k, a in flat.items()}
         _quote_figures(inputs, {name: a[part] for name, a in out.items()})
 
-    for begin in range(0, size, CHUNK):
-        run(begin)
+    starts = range(0, size, CHUNK)
+    if WORKERS > 1 and len(starts) >= 4 * WORKERS:
+        # numpy releases the GIL inside its loops, so slices run on every core at once.
+        list(_pool().map(run, starts))
+    else:
+        for begin in starts:
+            run(begin)
     return Quote(**{k: a.reshape(shape) for k, a in out.items()})
+
+
+# Threads for big batches (each slice is independent; numpy runs them without the GIL).
+WORKERS = min(4, os.cpu_count() or 1)
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(WORKERS, thread_name_prefix="quote")
+    return _POOL
 
 
 def _quote_figures(v: dict, out: dict | None = None) -> dict:
