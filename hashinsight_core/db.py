@@ -69,6 +69,19 @@ def get_tm_session(session_factory, transaction_manager, request=None):
     return dbsession
 
 
+# A request that may be retried has its body copied to a temporary file first, before any
+# view could refuse it. Uploads above this (telemetry batches, CSV files) run once instead.
+RETRY_BODY_LIMIT = 256 * 1024
+
+
+def retry_attempts(request) -> int | None:
+    """pyramid_retry's hook: None keeps the default attempts; 1 turns retrying off."""
+    length = request.content_length
+    if request.method in {"POST", "PUT", "PATCH"} and (length is None or length > RETRY_BODY_LIMIT):
+        return 1
+    return None
+
+
 def includeme(config):
     settings = config.get_settings()
     settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
@@ -76,6 +89,7 @@ def includeme(config):
     # token must answer its 401 once, not fail again there. The audit chain records who.
     settings["tm.annotate_user"] = False
     config.include("pyramid_tm")
+    settings.setdefault("retry.activate_hook", "hashinsight_core.db.retry_attempts")
     config.include("pyramid_retry")
 
     engine = settings.get("hashinsight.engine") or engine_from_settings(settings)

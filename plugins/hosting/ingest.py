@@ -15,7 +15,9 @@ as a serial or as our miner id. Then:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -32,6 +34,8 @@ from plugins.hosting.models import (
     Miner,
 )
 from plugins.hosting.receiver import Reading
+from plugins.hosting.telemetry.rows import FIELDS, TelemetryRow
+from plugins.hosting.telemetry.store import store
 
 UNSCOPED = {"unscoped": True}
 
@@ -62,38 +66,154 @@ def _candidate_key(reading: Reading) -> str:
     return reading.miner_key or f"id:{reading.legacy_miner_id}"
 
 
-def _find_miners(db, device: EdgeDevice, readings: list[Reading]) -> list[Miner]:
+# What matching and the rows need of a miner, read as plain rows (no ORM objects: a batch
+# matches a thousand miners). Miners whose status or key must change are loaded as ORM
+# objects afterwards, few and only then (_follow_states, _remember_keys).
+_MINER_COLUMNS = (
+    Miner.id,
+    Miner.site_id,
+    Miner.zone_id,
+    Miner.customer_id,
+    Miner.nominal_ths,
+    Miner.status,
+    Miner.miner_key,
+    Miner.serial,
+    Miner.mac,
+)
+
+
+class MinerRef(NamedTuple):
+    id: int
+    site_id: int
+    zone_id: int
+    customer_id: int | None
+    nominal_ths: float | None
+    status: str
+    miner_key: str | None
+    serial: str | None
+    mac: str | None
+
+
+def _select(db, where) -> list[MinerRef]:
+    # Core on the session's connection (same transaction): no ORM loading for a thousand rows,
+    # and plain tuples, whose attributes are cheap to read in the loop.
+    query = sa.select(*_MINER_COLUMNS).where(where)
+    return [MinerRef(*row) for row in db.connection().execute(query)]
+
+
+_COLUMN_LIST = ", ".join(c.name for c in _MINER_COLUMNS)
+_BY_ZONE_POSTGRESQL = (
+    f"SELECT {_COLUMN_LIST} FROM {Miner.__tablename__} "  # noqa: S608
+    "WHERE zone_id = %s AND site_id = %s"
+)
+_BY_KEYS_POSTGRESQL = (
+    f"SELECT {_COLUMN_LIST} FROM {Miner.__tablename__} "  # noqa: S608
+    "WHERE site_id = %s AND miner_key = ANY(%s::varchar[])"
+)
+# zone id -> how many miners it had when last read: only a hint for choosing the query.
+_ZONE_SIZES: dict[int, int] = {}
+
+
+def _array_literal(texts) -> str:
+    """PostgreSQL's text form of a text array: every element quoted, \\ and " escaped."""
+    return (
+        "{"
+        + ",".join(['"' + t.replace("\\", "\\\\").replace('"', '\\"') + '"' for t in texts])
+        + "}"
+    )
+
+
+def _fetch(db, sql: str, params: tuple, where) -> list[MinerRef]:
+    """``sql`` straight on the driver's cursor (PostgreSQL: the hot path of every upload), else
+    ``where`` through SQLAlchemy; on the session's connection and transaction either way."""
+    conn = db.connection()
+    if conn.dialect.name != "postgresql":
+        return _select(db, where)
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return list(map(MinerRef._make, cursor.fetchall()))
+    finally:
+        cursor.close()
+
+
+def _by_keys(db, device: EdgeDevice, keys: set[str]) -> list[MinerRef]:
+    """The miners of the device's site holding these keys, and perhaps more of its zone.
+
+    A collector's batch usually covers most of its zone: reading the whole zone (one index
+    range) is then cheaper for the database than a thousand key probes, and the keys it does
+    not hold are looked up in the site. Extra miners never change a match (every lookup is by
+    a reading's own key, serial, MAC or id), so this is only about cost.
+    """
+    site_id, zone_id = device.site_id, device.zone_id
+    size = _ZONE_SIZES.get(zone_id)
+    found: list[MinerRef] = []
+    if size is None or 2 * len(keys) >= size:
+        where = sa.and_(Miner.zone_id == zone_id, Miner.site_id == site_id)
+        found = _fetch(db, _BY_ZONE_POSTGRESQL, (zone_id, site_id), where)
+        if len(_ZONE_SIZES) > 10_000:
+            _ZONE_SIZES.clear()
+        _ZONE_SIZES[zone_id] = len(found)
+        keys = keys - {m.miner_key for m in found}
+    if keys:
+        where = sa.and_(Miner.site_id == site_id, Miner.miner_key.in_(keys))
+        found += _fetch(db, _BY_KEYS_POSTGRESQL, (site_id, _array_literal(keys)), where)
+    return found
+
+
+def _find_miners(db, device: EdgeDevice, readings: list[Reading]) -> list:
+    """The miners the readings can match: by miner_key in the device's site, then — only for
+    readings no key matched — by serial or MAC anywhere, or by legacy id in the site."""
+    site_id = device.site_id  # an ORM attribute: read once, not per miner
     keys = {r.miner_key for r in readings if r.miner_key}
-    serials = {s for r in readings for s in (_serial(r.serial), _serial(r.legacy_miner_id)) if s}
-    macs = {m for r in readings for m in (_mac(r.mac), _mac(r.legacy_miner_id)) if m}
-    ids = {int(r.legacy_miner_id) for r in readings if r.legacy_miner_id.isdigit()}
+    found = []
+    if keys:
+        found = _by_keys(db, device, keys)
+    site_keys = {m.miner_key for m in found if m.site_id == site_id}
+    rest = [r for r in readings if not r.miner_key or r.miner_key not in site_keys]
+    serials = {s for r in rest for s in (_serial(r.serial), _serial(r.legacy_miner_id)) if s}
+    macs = {m for r in rest for m in (_mac(r.mac), _mac(r.legacy_miner_id)) if m}
+    ids = {int(r.legacy_miner_id) for r in rest if r.legacy_miner_id.isdigit()}
     ids = {i for i in ids if 0 < i < 2**31}
     clauses = []
-    if keys:
-        clauses.append(sa.and_(Miner.site_id == device.site_id, Miner.miner_key.in_(keys)))
     if serials:
         clauses.append(Miner.serial.in_(serials))
     if macs:
         clauses.append(Miner.mac.in_(macs))
     if ids:
-        clauses.append(sa.and_(Miner.site_id == device.site_id, Miner.id.in_(ids)))
-    if not clauses:
-        return []
-    return list(db.scalars(sa.select(Miner).where(sa.or_(*clauses)).execution_options(**UNSCOPED)))
+        clauses.append(sa.and_(Miner.site_id == site_id, Miner.id.in_(ids)))
+    if clauses:
+        seen = {m.id for m in found}
+        found += [m for m in _select(db, sa.or_(*clauses)) if m.id not in seen]
+    return found
 
 
 class _Index:
-    def __init__(self, device: EdgeDevice, miners: list[Miner]):
-        self.by_key = {
-            m.miner_key: m for m in miners if m.miner_key and m.site_id == device.site_id
-        }
-        self.by_serial = {m.serial: m for m in miners if m.serial}
-        self.by_mac = {m.mac: m for m in miners if m.mac}
-        self.by_id = {m.id: m for m in miners if m.site_id == device.site_id}
+    """The miners by key (in the device's site), serial, MAC and id (in the site). Only the
+    key index is built up front: the others are needed when a reading's key matched nothing."""
 
-    def match(self, reading: Reading) -> Miner | None:
+    def __init__(self, device: EdgeDevice, miners: list):
+        self.site_id = site_id = device.site_id
+        self.miners = miners
+        self.by_key = {m.miner_key: m for m in miners if m.miner_key and m.site_id == site_id}
+
+    @functools.cached_property
+    def by_serial(self) -> dict:
+        return {m.serial: m for m in self.miners if m.serial}
+
+    @functools.cached_property
+    def by_mac(self) -> dict:
+        return {m.mac: m for m in self.miners if m.mac}
+
+    @functools.cached_property
+    def by_id(self) -> dict:
+        return {m.id: m for m in self.miners if m.site_id == self.site_id}
+
+    def match(self, reading: Reading):
         found = self.by_key.get(reading.miner_key) if reading.miner_key else None
-        found = found or self.by_serial.get(_serial(reading.serial) or "")
+        if found is not None:
+            return found
+        found = self.by_serial.get(_serial(reading.serial) or "")
         found = found or self.by_mac.get(_mac(reading.mac) or "")
         legacy = reading.legacy_miner_id
         if found is None and legacy:
@@ -103,34 +223,37 @@ class _Index:
         return found
 
 
-def _row(reading: Reading, miner: Miner, device: EdgeDevice):
-    from plugins.hosting.telemetry.rows import TelemetryRow
+assert tuple(TelemetryRow.__dataclass_fields__) == FIELDS  # _row relies on this order
 
+
+def _row(reading: Reading, miner, device_id: int) -> TelemetryRow:
+    # Positional, in TelemetryRow's field order (FIELDS): a thousand per upload, and keyword
+    # arguments cost three times as much here.
     return TelemetryRow(
-        ts=reading.ts,
-        miner_id=miner.id,
-        site_id=miner.site_id,
-        zone_id=miner.zone_id,
-        customer_id=miner.customer_id,
-        device_id=device.id,
-        online=reading.online,
-        hashrate_ths=reading.hashrate_ths,
-        hashrate_5s_ths=reading.hashrate_5s_ths,
-        nominal_ths=miner.nominal_ths if miner.nominal_ths is not None else reading.expected_ths,
-        power_w=reading.power_w,
-        temp_max_c=reading.temp_max_c,
-        temp_avg_c=reading.temp_avg_c,
-        fan_min_rpm=reading.fan_min_rpm,
-        fans_total=reading.fans_total,
-        fans_failed=reading.fans_failed,
-        boards_total=reading.boards_total,
-        boards_ok=reading.boards_ok,
-        accepted=reading.accepted,
-        rejected=reading.rejected,
-        hw_errors=reading.hw_errors,
-        uptime_s=reading.uptime_s,
-        pool_url=reading.pool_url,
-        error_class=reading.error_class,
+        reading.ts,
+        miner.id,
+        miner.site_id,
+        miner.zone_id,
+        miner.customer_id,
+        device_id,
+        reading.online,
+        reading.hashrate_ths,
+        reading.hashrate_5s_ths,
+        miner.nominal_ths if miner.nominal_ths is not None else reading.expected_ths,
+        reading.power_w,
+        reading.temp_max_c,
+        reading.temp_avg_c,
+        reading.fan_min_rpm,
+        reading.fans_total,
+        reading.fans_failed,
+        reading.boards_total,
+        reading.boards_ok,
+        reading.accepted,
+        reading.rejected,
+        reading.hw_errors,
+        reading.uptime_s,
+        reading.pool_url,
+        reading.error_class,
     )
 
 
@@ -201,15 +324,17 @@ def ingest(request, device: EdgeDevice, readings: list[tuple[int, Reading]], aut
     index = _Index(device, _find_miners(db, device, [r for _i, r in readings]))
     rows, rejected = [], []
     unknown: dict[str, Reading] = {}
-    latest: dict[int, tuple[dt.datetime, bool, Miner]] = {}
+    latest: dict[int, tuple[dt.datetime, bool, Any]] = {}
+    new_keys: dict[int, str] = {}
     pending: list[tuple[int, Reading]] = []
+    zone_id, device_id = device.zone_id, device.id
     for position, reading in readings:
         miner = index.match(reading)
         if miner is None:
             unknown[_candidate_key(reading)] = reading
             pending.append((position, reading))
             continue
-        if miner.zone_id != device.zone_id:
+        if miner.zone_id != zone_id:
             rejected.append(
                 {
                     "index": position,
@@ -220,8 +345,12 @@ def ingest(request, device: EdgeDevice, readings: list[tuple[int, Reading]], aut
         if miner.status == RETIRED:
             rejected.append({"index": position, "reason": "retired: the miner is retired"})
             continue
-        rows.append(_row(reading, miner, device))
-        _note_state(latest, miner, reading)
+        rows.append(_row(reading, miner, device_id))
+        seen = latest.get(miner.id)
+        if seen is None or reading.ts >= seen[0]:
+            latest[miner.id] = (reading.ts, reading.online, miner)
+        if not miner.miner_key and reading.miner_key:
+            new_keys.setdefault(miner.id, reading.miner_key)  # matched by serial/MAC
     adopted: dict[str, Miner] = {}
     if auto_adopt and unknown:
         taken_serials = set(index.by_serial)
@@ -241,31 +370,34 @@ def ingest(request, device: EdgeDevice, readings: list[tuple[int, Reading]], aut
             )
         for _position, reading in pending:
             miner = adopted[_candidate_key(reading)]
-            rows.append(_row(reading, miner, device))
+            rows.append(_row(reading, miner, device_id))
     candidates = _remember_candidates(db, device, unknown, adopted)
-    _follow_states(request, device, latest)
-    stored = 0
-    if rows:
-        from plugins.hosting.telemetry.store import store
-
-        stored = store(db, rows)
+    _follow_states(request, device, latest, new_keys)
+    stored = store(db, rows) if rows else 0
     return Result(stored=stored, rejected=rejected, candidates=candidates, adopted=len(adopted))
 
 
-def _note_state(latest, miner: Miner, reading: Reading) -> None:
-    seen = latest.get(miner.id)
-    if seen is None or reading.ts >= seen[0]:
-        latest[miner.id] = (reading.ts, reading.online, miner)
-    if not miner.miner_key and reading.miner_key:
-        miner.miner_key = reading.miner_key  # matched by serial/MAC: remember the key
-
-
-def _follow_states(request, device: EdgeDevice, latest) -> None:
-    """A racked miner that reports is online; one reported unreachable is offline."""
-    for _ts, online, miner in latest.values():
-        if miner.status not in TELEMETRY_STATUSES:
+def _follow_states(request, device: EdgeDevice, latest, new_keys: dict[int, str]) -> None:
+    """Remember the key of a miner matched by serial/MAC; a racked miner that reports is
+    online, one reported unreachable is offline. Only the miners that change are loaded."""
+    moves = {
+        miner.id: online
+        for _ts, online, miner in latest.values()
+        if miner.status in TELEMETRY_STATUSES and miner.status != (ONLINE if online else OFFLINE)
+    }
+    if not moves and not new_keys:
+        return
+    query = (
+        sa.select(Miner)
+        .where(Miner.id.in_(sorted(moves.keys() | new_keys.keys())))
+        .execution_options(**UNSCOPED)
+    )
+    for miner in request.dbsession.scalars(query):
+        if miner.id in new_keys and not miner.miner_key:
+            miner.miner_key = new_keys[miner.id]
+        if miner.id not in moves or miner.status not in TELEMETRY_STATUSES:
             continue  # received, maintenance, RMA, unassigned: a person decides
-        target = ONLINE if online else OFFLINE
+        target = ONLINE if moves[miner.id] else OFFLINE
         if miner.status != target:
             services.change_status(
                 request, miner, target, "reported by the edge device", ("device", str(device.id))

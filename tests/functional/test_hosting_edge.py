@@ -241,6 +241,46 @@ def test_bad_records_are_rejected_with_reasons_and_the_good_ones_stored(
     assert foreign == 0
 
 
+def test_a_record_is_stored_the_same_whatever_its_batch_mates(webtest, engine, farm, device):
+    """A clean batch is read in one pass, one with a bad record the long way (which names the
+    bad record): the good records come out identical either way, including a whole number
+    written as 1000.0, which only the long way converts."""
+    earlier = iso(NOW - dt.timedelta(seconds=30))
+    clean, key = batch([record("key-M1", seq=1, timestamp=earlier)])
+    assert post(webtest, device["token"], clean, key=key, status=200).json["accepted"] == 1
+    mixed, key = batch(
+        [
+            record("key-M1", seq=2),
+            {**record("key-M2", seq=3), "colour": "red"},
+            record("key-M2", seq=4, accepted=1000.0, fans_rpm=[6000.0, 0]),
+        ]
+    )
+    answer = post(webtest, device["token"], mixed, key=key, status=200).json
+    assert answer["accepted"] == 2 and [r["index"] for r in answer["rejected"]] == [1]
+    columns = "miner_id, online, hashrate_ths, hashrate_5s_ths, nominal_ths, power_w, " + (
+        "temp_max_c, temp_avg_c, fan_min_rpm, fans_total, fans_failed, boards_total, "
+        "boards_ok, accepted, rejected, hw_errors, uptime_s, pool_url, error_class, "
+        "site_id, zone_id, customer_id, device_id"
+    )
+    with engine.connect() as conn:
+        polls = conn.execute(
+            sa.text(
+                f"SELECT {columns} FROM hosting_telemetry_raw "  # noqa: S608
+                "WHERE miner_id = :id ORDER BY ts"
+            ),
+            {"id": farm["miners"]["M1"].id},
+        ).all()
+        m2 = conn.execute(
+            sa.text(
+                "SELECT accepted, fan_min_rpm, fans_total, fans_failed "
+                "FROM hosting_telemetry_raw WHERE miner_id = :id"
+            ),
+            {"id": farm["miners"]["M2"].id},
+        ).one()
+    assert len(polls) == 2 and tuple(polls[0]) == tuple(polls[1])
+    assert tuple(m2) == (1000, 0, 2, 1)
+
+
 def test_a_batch_where_every_record_is_bad_is_422(webtest, engine, farm, device):
     before = counts(engine)
     body, key = batch([{**record("key-M1"), "online": "yes"}, record("key-M3")])
