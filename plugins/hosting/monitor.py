@@ -67,7 +67,7 @@ def client_strings() -> list:
         _("Live updates paused: the server did not answer."),
         _("No miners match."),
         _("No telemetry yet."),
-        _("% of nominal"),
+        _("of nominal"),
     ]
 
 

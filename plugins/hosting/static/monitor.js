@@ -342,7 +342,7 @@
       var parts = [rack.name + " " + c[2] + "/" + c[3], stateWord(c[4])];
       if (c[5] !== null) { parts.push(fmt(c[5], 0) + " °C"); }
       if (c[7] !== null) { parts.push(fmt(c[7], 1) + " TH/s"); }
-      if (c[6] !== null) { parts.push(fmt(c[6], 0) + " " + t("% of nominal")); }
+      if (c[6] !== null) { parts.push(fmt(c[6], 0) + "% " + t("of nominal")); }
       return parts.join(" · ");
     }
     function draw(fresh) {
