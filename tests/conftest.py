@@ -37,6 +37,25 @@ PG_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("HASHINSIGHT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def shared_data_dir():
+    """The public price/difficulty history the tests may read (never the product):
+    ``$HASHINSIGHT_SHARED_DATA``, else ``../shared/data`` beside the checkout, else the
+    workspace's copy (a clean clone elsewhere, as CI makes, still finds it)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    for candidate in (
+        os.environ.get("HASHINSIGHT_SHARED_DATA"),
+        root.parent / "shared" / "data",
+        "/work/shared/data",
+    ):
+        if candidate and Path(candidate).is_dir():
+            return Path(candidate)
+    return root.parent / "shared" / "data"
+
+
 PASSWORD = "correct horse battery staple"
 # One secret for the whole run, like every web process of one deployment shares one.
 SECRET = secrets.token_urlsafe(40)

@@ -4,7 +4,6 @@ nothing, idempotent re-imports, on SQLite and PostgreSQL; the shared public hist
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -13,8 +12,9 @@ from hashinsight_core import market
 from hashinsight_core.market import importer
 from hashinsight_core.market.importer import ImportFailed
 from hashinsight_core.market.models import MarketDifficulty, MarketLatest, MarketPriceDaily
+from tests.conftest import shared_data_dir
 
-SHARED = Path(__file__).resolve().parents[4] / "shared" / "data"
+SHARED = shared_data_dir()
 TODAY = dt.date(2026, 12, 3)
 
 GOOD_PRICE = """date,open,high,low,close,volume

@@ -2,7 +2,6 @@
 halving, a backtest of the 2024 halving date on real difficulty history, properties."""
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,9 +15,10 @@ from plugins.calculator.projection import (
     hashrate_growth_for_difficulty,
     project,
 )
+from tests.conftest import shared_data_dir
 
 TWO_32 = 4_294_967_296
-DATA = Path(__file__).resolve().parents[5] / "shared" / "data"
+DATA = shared_data_dir()
 
 # An epoch starts at 842,688 = 418 * 2016 (48 months before the next halving), so with the
 # default network hashrate (a block every 600 s at this difficulty) and no growth every

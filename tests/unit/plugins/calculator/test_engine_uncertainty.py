@@ -3,7 +3,6 @@
 import bisect
 import csv
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,8 +17,9 @@ from plugins.calculator.montecarlo import (
 )
 from plugins.calculator.projection import ProjectionSettings, project
 from plugins.calculator.sensitivity import tornado
+from tests.conftest import shared_data_dir
 
-DATA = Path(__file__).resolve().parents[5] / "shared" / "data"
+DATA = shared_data_dir()
 DT = 30 / 365.25  # a 30-day month in years
 
 MINER = Scenario(
