@@ -125,3 +125,23 @@ def hashinsight_demo(request, var_dir, server_url):
     waits (up to 30 s) until ``ready()`` is true before starting the next one. On Ctrl-C every
     process gets SIGINT, then SIGKILL if it has not stopped after 10 s.
     """
+
+
+@hookspec(firstresult=True)
+def hashinsight_brand(request):
+    """Return the brand for this request as a dict, or None for the deployment default.
+
+    Keys as in :func:`hashinsight_core.web.default_brand` (name, logo, favicon, colours,
+    support contacts, legal footer …). The hosting plugin chooses one by the request's host
+    name, or by the signed-in customer's brand, so a customer never sees another brand.
+    """
+
+
+@hookspec
+def hashinsight_search(request, query, limit):
+    """Return quick-search results for ``query`` the current account may see.
+
+    A list of :class:`hashinsight_core.search.SearchGroup` (one per kind of thing, e.g.
+    miners, sites, tickets), each holding at most ``limit`` ranked hits. Must respect the
+    account's data scope (the ORM hook does, for ORM statements) and permissions.
+    """

@@ -9,6 +9,9 @@ def includeme(config):
     config.include("plugins.hosting.alerts")
     # Monitoring pages (fleet, heatmap, live table, miner charts) and their scripts.
     config.include("plugins.hosting.monitor")
+    # Operations: tickets, KPIs, quick search, brands and the customer portal.
+    for part in ("tickets", "kpi", "search", "brands", "portal"):
+        config.include(f"plugins.hosting.{part}")
     config.add_static_view("static/hosting", "plugins.hosting:static", cache_max_age=3600)
     from plugins.hosting.monitor import client_strings
 

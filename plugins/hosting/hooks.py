@@ -22,12 +22,26 @@ def hashinsight_models():
         "plugins.hosting.models",
         "plugins.hosting.telemetry.models",
         "plugins.hosting.alerts.models",
+        "plugins.hosting.tickets.models",
+        "plugins.hosting.kpi.models",
+        "plugins.hosting.brands.models",
+        "plugins.hosting.portal.models",
     ]
 
 
 @hookimpl
 def hashinsight_permissions():
-    return permission_specs()
+    specs = permission_specs()
+    for part in _parts():
+        specs += part.permission_specs()
+    return specs
+
+
+def _parts():
+    """The operations parts of the plugin, each a package with the same small interface."""
+    from plugins.hosting import brands, kpi, portal, search, tickets
+
+    return (tickets, kpi, search, brands, portal)
 
 
 @hookimpl
@@ -46,7 +60,7 @@ def hashinsight_nav_items(request):
             _("Edge devices"), "hosting.device.list", HostingPermission.DEVICE_READ, "router", 22
         ),
         alert_nav_item(request),
-    ]
+    ] + [item for part in _parts() for item in part.nav_items(request)]
 
 
 def alert_nav_item(request) -> NavItem:
@@ -67,14 +81,23 @@ def hashinsight_periodic_tasks():
     from plugins.hosting.alerts import periodic_tasks as alert_tasks
     from plugins.hosting.telemetry.jobs import periodic_tasks
 
-    return periodic_tasks() + alert_tasks()
+    tasks = periodic_tasks() + alert_tasks()
+    for part in _parts():
+        tasks += part.periodic_tasks()
+    return tasks
 
 
 @hookimpl
 def hashinsight_api_paths():
     from plugins.hosting.alerts.schemas import with_alert_paths
 
-    return with_alert_paths(API_PATHS)
+    merged = with_alert_paths(API_PATHS)
+    for part in _parts():
+        fragment = part.api_paths()
+        merged["paths"].update(fragment.get("paths", {}))
+        for kind, entries in fragment.get("components", {}).items():
+            merged["components"].setdefault(kind, {}).update(entries)
+    return merged
 
 
 @hookimpl
