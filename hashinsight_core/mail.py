@@ -33,13 +33,18 @@ def make_mailer(settings):
     raise ConfigurationError(f"unknown mail.backend '{backend}' (use files, smtp or memory)")
 
 
-def send_mail(request, to: str, subject, template: str, values: dict) -> None:
+def send_mail(
+    request, to: str, subject, template: str, values: dict, *, brand: dict | None = None
+) -> None:
     """Render ``template`` (a text Jinja2 template) and send it once this transaction commits.
 
     ``subject`` may be a translation string; both are rendered in the request's language.
+    ``brand`` is the recipient's brand (a customer's mail carries their hosting provider's
+    look, whatever host the sender used); the request's brand when None.
     """
     settings = request.registry.settings
-    body = render(template, {**values, "brand": request.brand}, request=request)
+    brand = brand or request.brand
+    body = render(template, {**values, "brand": brand}, request=request)
     message = Message(
         subject=request.localizer.translate(subject),
         sender=settings.get("mail.default_sender") or settings["brand.support_email"],

@@ -127,3 +127,19 @@ def hashinsight_demo(request, var_dir, server_url):
     from plugins.hosting.demo import prepare
 
     return prepare(request, var_dir, server_url)
+
+
+@hookimpl
+def hashinsight_search(request, query, limit):
+    """Miners, sites and tickets for the quick-search box."""
+    from plugins.hosting.search import search
+
+    return search(request, query, limit)
+
+
+@hookimpl
+def hashinsight_brand(request):
+    """The brand for the request's host name or the signed-in customer (None: the default)."""
+    from plugins.hosting.brands import brand_for_request
+
+    return brand_for_request(request)

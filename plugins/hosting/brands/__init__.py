@@ -22,3 +22,8 @@ def periodic_tasks() -> list:
 def api_paths() -> dict:
     """An OpenAPI fragment ``{"paths": {...}, "components": {...}}``."""
     return {"paths": {}, "components": {}}
+
+
+def brand_for_request(request) -> dict | None:
+    """The brand fields for this request, or None for the deployment default."""
+    return None

@@ -22,3 +22,8 @@ def periodic_tasks() -> list:
 def api_paths() -> dict:
     """An OpenAPI fragment ``{"paths": {...}, "components": {...}}``."""
     return {"paths": {}, "components": {}}
+
+
+def search(request, query: str, limit: int) -> list:
+    """Ranked hits for ``query``, as ``hashinsight_core.search.SearchGroup`` objects."""
+    return []
