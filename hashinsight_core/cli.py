@@ -84,14 +84,34 @@ def cmd_migrate(args) -> int:
     return 0
 
 
-def create_user(request, email: str, password: str, role: str, name: str = ""):
+def create_user(
+    request, email: str, password: str, role: str, name: str = "", customer: str | None = None
+):
     from hashinsight_core import accounts
     from hashinsight_core.exceptions import DomainError
 
+    customer_id = find_customer(request, customer) if customer else None
     try:
-        return accounts.create_user(request.dbsession, email, password, role, name)
+        return accounts.create_user(request.dbsession, email, password, role, name, customer_id)
     except DomainError as error:
         raise CLIError(request.localizer.translate(error.message)) from None
+
+
+def find_customer(request, name_or_id: str) -> int:
+    """A customer's id from its id or its exact name (names are unique)."""
+    import sqlalchemy as sa
+
+    from hashinsight_core.models import Customer
+
+    query = sa.select(Customer.id).where(Customer.name == name_or_id)
+    if name_or_id.isdigit():
+        query = sa.select(Customer.id).where(
+            sa.or_(Customer.id == int(name_or_id), Customer.name == name_or_id)
+        )
+    found = request.dbsession.scalars(query.execution_options(unscoped=True)).all()
+    if len(found) != 1:
+        raise CLIError(f"no customer with the id or name '{name_or_id}'")
+    return found[0]
 
 
 def cmd_create_user(args) -> int:
@@ -105,11 +125,18 @@ def cmd_create_user(args) -> int:
     env = bootstrap_app(args.ini)
     try:
         with env["request"].tm:
-            user = create_user(env["request"], args.email, password, args.role, args.name)
+            user = create_user(
+                env["request"], args.email, password, args.role, args.name, args.customer
+            )
             env["request"].audit(
                 "core:user:create",
                 subject=("user", user.id),
-                payload={"email": user.email, "role": user.role, "via": "cli"},
+                payload={
+                    "email": user.email,
+                    "role": user.role,
+                    "customer_id": user.customer_id,
+                    "via": "cli",
+                },
             )
             print(f"created {user.role} {user.email}")
     finally:
@@ -346,6 +373,7 @@ def build_parser() -> Parser:
     p.add_argument("--email", required=True)
     p.add_argument("--role", default="viewer")
     p.add_argument("--name", default="")
+    p.add_argument("--customer", help="the customer's id or name (for the customer role)")
     p.add_argument("--password", help="prefer --password-stdin: arguments show up in ps")
     p.add_argument("--password-stdin", action="store_true")
     p = add("worker", cmd_worker, "run the background worker (huey consumer with periodic tasks)")

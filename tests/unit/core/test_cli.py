@@ -91,6 +91,44 @@ def test_migrate_then_create_user_then_refuse_duplicate(ini):
     )
 
 
+def test_create_user_for_a_customer_by_name_or_id(ini, tmp_path):
+    import sqlite3
+
+    run_cli("migrate", ini)
+    with sqlite3.connect(tmp_path / "var" / "db.sqlite") as db:
+        db.execute(
+            "INSERT INTO core_customers (name, status, created_at, updated_at) "
+            "VALUES ('Acme Mining', 'active', '2026-01-01', '2026-01-01')"
+        )
+        acme = db.execute("SELECT id FROM core_customers").fetchone()[0]
+
+    def create(email, *extra):
+        return run_cli(
+            "create-user",
+            ini,
+            "--email",
+            email,
+            "--role",
+            "customer",
+            *extra,
+            "--password-stdin",
+            stdin="a long enough password\n",
+        )
+
+    assert create("a@acme.example", "--customer", "Acme Mining").returncode == 0
+    assert create("b@acme.example", "--customer", str(acme)).returncode == 0
+    missing = create("c@acme.example", "--customer", "Nobody Ltd")
+    assert missing.returncode == 1
+    assert missing.stderr.strip().splitlines()[-1] == (
+        "hashinsight: error: no customer with the id or name 'Nobody Ltd'"
+    )
+    # the customer role still needs a customer
+    assert create("d@acme.example").returncode == 1
+    with sqlite3.connect(tmp_path / "var" / "db.sqlite") as db:
+        rows = db.execute("SELECT email, customer_id FROM core_users ORDER BY email").fetchall()
+    assert rows == [("a@acme.example", acme), ("b@acme.example", acme)]
+
+
 def test_create_user_rejects_bad_role_and_short_password(ini):
     run_cli("migrate", ini)
     role = run_cli(
