@@ -8,7 +8,7 @@ VENDOR := hashinsight_core/static/vendor
 LOCALE := hashinsight_core/locale
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-sqlite test-postgres lint format extract catalogs assets install install-test clean
+.PHONY: help run test test-sqlite test-postgres lint format extract catalogs assets install install-test system-deps clean
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -16,12 +16,12 @@ help: ## show this help
 run: install assets catalogs ## set up everything and run the demo on http://localhost:6543
 	$(BIN)/hashinsight demo $(INI)
 
-test: install-test assets catalogs ## set up the test tools, lint, and run the whole suite (SQLite, then PostgreSQL)
+test: system-deps install-test assets catalogs ## set up the test tools, lint, and run the whole suite (SQLite, then PostgreSQL)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	@scripts/run-tests
 
-test-sqlite: install-test assets catalogs ## the suite on SQLite only
+test-sqlite: system-deps install-test assets catalogs ## the suite on SQLite only
 	$(BIN)/pytest -n 2
 
 lint: install-test ## ruff lint and format check
@@ -48,6 +48,9 @@ $(VENV)/.installed-test: $(VENV)/.installed tests/partner_plugin/pyproject.toml
 	@touch $@
 
 install: $(VENV)/.installed ## create .venv and install the package
+system-deps: ## Debian packages for the browser tests (chromium, a CJK font), if missing
+	@scripts/system-deps
+
 install-test: $(VENV)/.installed-test ## install the test extra and the test partner plugin
 
 node_modules/.package-lock.json: package.json package-lock.json

@@ -34,6 +34,8 @@ from edge_collector.wire import (
 )
 
 log = logging.getLogger("hashinsight.edge")
+# How long a stopping collector waits for an upload in flight to be answered.
+STOP_GRACE_S = 10.0
 
 
 class JsonFormatter(logging.Formatter):
@@ -243,9 +245,9 @@ class Collector:
             if once:
                 await self.poll_raw()
                 return 0 if await self.uploader.drain(deadline_s=30) else 1
+            uploading = asyncio.create_task(self.uploader.run(self.stop))
             tasks = [
                 asyncio.create_task(self._every(self.config.poll.raw_interval_s, self.poll_raw)),
-                asyncio.create_task(self.uploader.run(self.stop)),
             ]
             if self.config.poll.latest_interval_s > 0:
                 tasks.append(
@@ -269,6 +271,11 @@ class Collector:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            # The uploader stops by itself between batches. A batch in flight gets a moment to
+            # be answered and confirmed, so a clean stop does not leave a delivered batch in
+            # the spool to be sent again (harmless - same key - but wasteful).
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(uploading, STOP_GRACE_S)
             return 0
         finally:
             log.info("collector stopping; spool depth %s", self.spool.depth())

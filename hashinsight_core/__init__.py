@@ -76,6 +76,7 @@ def make_config(settings: dict, environ=None) -> Configurator:
         "market",
         "views",
         "admin",
+        "search",
     ):
         config.include(f"hashinsight_core.{part}")
 

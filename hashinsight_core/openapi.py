@@ -219,7 +219,9 @@ def includeme(config):
 
     def build():
         settings = registry.settings
-        fragments = [CORE_FRAGMENT]
+        from hashinsight_core.search import API_PATHS as SEARCH_PATHS
+
+        fragments = [CORE_FRAGMENT, SEARCH_PATHS]
         for fragment in registry.plugin_manager.hook.hashinsight_api_paths():
             if fragment:
                 fragments.append(fragment)

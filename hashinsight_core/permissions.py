@@ -14,6 +14,7 @@ class CorePermission(StrEnum):
     ROLES_MANAGE = "core:role:manage"
     MARKET_READ = "core:market:read"
     MARKET_OVERRIDE = "core:market:override"
+    SEARCH = "core:search:use"
 
 
 def permission_specs() -> list[PermissionSpec]:
@@ -30,6 +31,12 @@ def permission_specs() -> list[PermissionSpec]:
             CorePermission.MARKET_OVERRIDE,
             "Override market figures and refresh them",
             ("owner", "admin"),
+        ),
+        # Everyone signed in; what each finds is limited by its other permissions and scope.
+        PermissionSpec(
+            CorePermission.SEARCH,
+            "Use the quick search",
+            ("owner", "admin", "operator", "customer", "viewer"),
         ),
         PermissionSpec(
             CorePermission.ACCOUNT_VIEW,

@@ -132,6 +132,8 @@ MFA_SETUP_ROUTES = frozenset(
         "core.readyz",
         "core.brand_css",
         "core.favicon",
+        # the brand's logo on the pages above (served by the hosting plugin when it is on)
+        "hosting.brand.image",
     }
 )
 

@@ -39,6 +39,15 @@ def safe_next(request, target: str | None) -> str:
     permission=CorePermission.HOME_VIEW,
 )
 def home(request):
+    user = request.user
+    if user is not None and user.customer_id is not None:
+        # A customer's home is their portal when a plugin serves one (route name in settings).
+        from pyramid.interfaces import IRoutesMapper
+
+        name = request.registry.settings.get("web.customer_home_route", "hosting.portal.home")
+        mapper = request.registry.queryUtility(IRoutesMapper)
+        if name and mapper is not None and mapper.get_route(name) is not None:
+            return HTTPSeeOther(request.route_path(name))
     tiles = [item for item in request.nav_items if item.route_name != "core.home"]
     return {"tiles": tiles}
 

@@ -228,3 +228,91 @@ def _alert(dbsession, world, side):
 
 MAKERS["AlertRule"] = Maker(_alert_rule)
 MAKERS["Alert"] = Maker(_alert)
+
+
+def _ticket(dbsession, world, side):
+    import datetime as dt
+
+    from plugins.hosting.tickets.models import Ticket, TicketMiner
+
+    miner = _miner(dbsession, world, side)
+    now = dt.datetime(2026, 12, 3, 12, 0)
+    ticket = Ticket(
+        title=_unique(f"{side} ticket"),
+        category="fan",
+        priority="normal",
+        status="open",
+        source="customer",
+        customer_id=miner.customer_id,
+        site_id=miner.site_id,
+        zone_id=miner.zone_id,
+        created_at=now,
+        updated_at=now,
+        response_due_at=now + dt.timedelta(hours=8),
+        resolution_due_at=now + dt.timedelta(hours=72),
+    )
+    dbsession.add(ticket)
+    dbsession.flush()
+    dbsession.add(TicketMiner(ticket_id=ticket.id, miner_id=miner.id))
+    dbsession.flush()
+    return ticket
+
+
+def _ticket_attachment(dbsession, world, side):
+    from plugins.hosting.tickets.models import TicketAttachment
+
+    ticket = _ticket(dbsession, world, side)
+    data = b"GIF89a\x01\x00\x01\x00\x00\x00\x00;"
+    attachment = TicketAttachment(
+        ticket_id=ticket.id,
+        customer_id=ticket.customer_id,
+        site_id=ticket.site_id,
+        zone_id=ticket.zone_id,
+        filename="pixel.gif",
+        content_type="image/gif",
+        size=len(data),
+        sha256="0" * 64,
+        data=data,
+    )
+    dbsession.add(attachment)
+    dbsession.flush()
+    return attachment
+
+
+MAKERS["Ticket"] = Maker(_ticket)
+MAKERS["TicketAttachment"] = Maker(_ticket_attachment)
+
+
+def _brand(dbsession, world, side):
+    # Brands are the provider's set-up: no customer's, so customers never reach one (404).
+    from plugins.hosting.brands.models import Brand
+
+    name = _unique(f"{side} brand")
+    brand = Brand(name=name, slug=name.lower().replace(" ", "-"))
+    dbsession.add(brand)
+    dbsession.flush()
+    return brand
+
+
+MAKERS["Brand"] = Maker(_brand, customer_sees_own=False)
+
+
+def _excused_event(dbsession, world, side):
+    import datetime as dt
+
+    from plugins.hosting.kpi.models import ExcusedEvent
+
+    miner = _miner(dbsession, world, side)
+    event = ExcusedEvent(
+        kind="customer_pause",
+        site_id=miner.site_id,
+        zone_id=miner.zone_id,
+        customer_id=miner.customer_id,
+        starts_at=dt.datetime(2026, 12, 1, 0, 0),
+    )
+    dbsession.add(event)
+    dbsession.flush()
+    return event
+
+
+MAKERS["ExcusedEvent"] = Maker(_excused_event)

@@ -72,5 +72,6 @@ def includeme(config):
     config.add_static_view("static/controlplane", "plugins.controlplane:static", cache_max_age=3600)
     config.scan("plugins.controlplane.views")
     config.include("plugins.controlplane.portal")
+    config.include("plugins.controlplane.portal_tickets")
     config.include("plugins.controlplane.remote")
     config.scan("plugins.controlplane.edge_views")

@@ -10,6 +10,9 @@ from hashinsight_core.openapi import (
     ref,
 )
 from plugins.controlplane.states import CommandStatus
+from plugins.hosting.tickets.models import CATEGORIES as TICKET_CATEGORIES
+from plugins.hosting.tickets.models import PRIORITIES as TICKET_PRIORITIES
+from plugins.hosting.tickets.models import STATUSES as TICKET_STATUSES
 
 NO_PARAMS = {"type": "object", "additionalProperties": False, "properties": {}}
 
@@ -427,6 +430,84 @@ PORTAL_PATHS = {
 }
 
 
+PORTAL_TICKET_CREATE = {
+    "type": "object",
+    "required": ["title", "category"],
+    "additionalProperties": False,
+    "properties": {
+        "title": {"type": "string", "minLength": 1, "maxLength": 200},
+        "category": {"type": "string", "enum": list(TICKET_CATEGORIES)},
+        "priority": {"type": "string", "enum": list(TICKET_PRIORITIES), "default": "normal"},
+        "body": {"type": "string", "maxLength": 10000, "description": "What happened"},
+        "miner_ids": {"type": "array", "items": {"type": "integer"}, "maxItems": 500},
+    },
+}
+PORTAL_COMMENT = {
+    "type": "object",
+    "required": ["body"],
+    "additionalProperties": False,
+    "properties": {"body": {"type": "string", "minLength": 1, "maxLength": 10000}},
+}
+TICKET_ID = path_id("ticket_id")
+PORTAL_PATHS.update(
+    {
+        "/api/v1/portal/tickets": {
+            **_portal(
+                "get",
+                "Your tickets, most urgent first (by default only those still open)",
+                "controlplane.portal.tickets",
+                json_response("A page of tickets", page_of(ref("HostingTicket"))),
+                parameters=[
+                    {
+                        "name": "status",
+                        "in": "query",
+                        "required": False,
+                        "description": "active (default), all, or one status",
+                        "schema": {
+                            "type": "string",
+                            "enum": ["active", "all", *TICKET_STATUSES],
+                            "default": "active",
+                        },
+                    },
+                    *PAGE_PARAMETERS,
+                ],
+            ),
+            **_portal(
+                "post",
+                "Open a ticket about some of your miners (the provider is told by e-mail)",
+                "controlplane.portal.ticket_create",
+                json_response("The new ticket (201)", ref("HostingTicket")),
+                requestBody=json_body(
+                    ref("PortalTicketCreate"),
+                    {
+                        "title": "Miner keeps rebooting",
+                        "category": "psu",
+                        "priority": "high",
+                        "body": "SN12 restarts every few minutes since this morning",
+                        "miner_ids": [12],
+                    },
+                ),
+            ),
+        },
+        "/api/v1/portal/tickets/{ticket_id}": _portal(
+            "get",
+            "One of your tickets, with the comments and files meant for you",
+            "controlplane.portal.ticket",
+            json_response("The ticket", ref("HostingTicket")),
+            parameters=[TICKET_ID],
+        ),
+        "/api/v1/portal/tickets/{ticket_id}/comments": _portal(
+            "post",
+            "Add a comment to one of your tickets (a reply puts a waiting ticket back to work)",
+            "controlplane.portal.ticket_comment",
+            json_response("The comment (201)", {"type": "object"}),
+            parameters=[TICKET_ID],
+            requestBody=json_body(ref("PortalTicketComment"), {"body": "Rebooted it, same thing"}),
+        ),
+    }
+)
+
+
 def _remote(method: str, summary: str, op: str, **operation) -> dict:
     return {
         method: {
@@ -634,6 +715,8 @@ API_PATHS = {
     "components": {
         "schemas": {
             "PortalCommandCreate": PORTAL_COMMAND_CREATE,
+            "PortalTicketCreate": PORTAL_TICKET_CREATE,
+            "PortalTicketComment": PORTAL_COMMENT,
             "ControlplaneCommand": COMMAND,
             "ControlplaneCommandDetail": COMMAND_DETAIL,
             "ControlplaneCommandCreate": COMMAND_CREATE,

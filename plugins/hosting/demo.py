@@ -340,6 +340,94 @@ def seed_farm(request, description: dict) -> bool:
     return True
 
 
+DEMO_BRAND = {
+    "name": "Northern Hash Hosting",
+    "slug": "northern-hash",
+    "primary_color": "#2f9e8f",
+    "background_color": "#0f1c1f",
+    "support_email": "help@northern-hash.example",
+    "support_phone": "+1 555 0100",
+    "legal_footer": "Northern Hash Hosting Ltd. · Demo data",
+}
+
+
+def seed_operations(request) -> None:
+    """Day-to-day operations on the new demo farm: a few tickets (one customer's, one from
+    the staff, one already solved, with a part swap), yesterday's scheduled maintenance as an
+    excused event, and a second brand answering on ``localhost`` for the demo's first customer
+    (open http://localhost:6543/ beside http://127.0.0.1:6543/ to see host-name branding)."""
+    import datetime as dt
+
+    from hashinsight_core.db import utcnow
+    from plugins.hosting.brands import services as brands
+    from plugins.hosting.kpi.models import ExcusedEvent
+    from plugins.hosting.models import Miner
+    from plugins.hosting.tickets import services as tickets
+
+    db = request.dbsession
+    owned = db.scalars(
+        sa.select(Miner).where(Miner.customer_id.is_not(None)).order_by(Miner.id).limit(40)
+    ).all()
+    if len(owned) < 3:
+        return
+    first, second, third = owned[0], owned[10], owned[20]
+    tickets.open_ticket(
+        request,
+        title="Miner restarts every few minutes",
+        category="psu",
+        priority="high",
+        body="It has been rebooting since this morning. Could you check the power supply?",
+        miner_ids=[first.id],
+        source="customer",
+    )
+    tickets.open_ticket(
+        request,
+        title="Fan 2 is loud",
+        category="fan",
+        priority="normal",
+        body="Heard on the morning walk-through; a fan swap is planned.",
+        miner_ids=[second.id],
+        source="operator",
+    )
+    solved = tickets.open_ticket(
+        request,
+        title="One hashboard missing",
+        category="hashboard",
+        priority="normal",
+        body="Only two boards hash.",
+        miner_ids=[third.id],
+        source="operator",
+    )
+    tickets.add_repair(
+        request,
+        third,
+        {
+            "kind": "part_swap",
+            "part": "hashboard",
+            "old_serial": "HB-DEMO-1",
+            "new_serial": "HB-DEMO-2",
+            "ticket_id": solved.id,
+            "note": "Board 3 replaced",
+        },
+    )
+    tickets.change_status(request, solved, "resolved", "Board replaced, hashing again")
+    yesterday = utcnow().replace(minute=0, second=0, microsecond=0) - dt.timedelta(days=1)
+    db.add(
+        ExcusedEvent(
+            kind="maintenance",
+            site_id=first.site_id,
+            zone_id=first.zone_id,
+            starts_at=yesterday,
+            ends_at=yesterday + dt.timedelta(hours=2),
+            note="Scheduled cleaning of the cooling pads",
+        )
+    )
+    brand = brands.create_brand(request, DEMO_BRAND)
+    brands.add_host(request, brand, "localhost")
+    brands.set_customers(request, brand, [first.customer_id])
+    db.flush()
+
+
 def ensure_devices(request, out: Path) -> list[tuple[object, object, Path]]:
     """One device per demo zone, its token in ``out/edge-<zone>/token``: (site, zone, folder)."""
     from plugins.hosting import devices
@@ -444,6 +532,8 @@ def prepare(request, var_dir: Path, server_url: str) -> list[dict]:
     out.mkdir(parents=True, exist_ok=True)
     description = farm_description()
     created = seed_farm(request, description)
+    if created:
+        seed_operations(request)
     farm_file = out / "farm.toml"
     farm_file.write_text(toml_text(description))
     edge = [sys.executable, "-m", "edge_collector.cli"]

@@ -56,11 +56,14 @@ def _status_check(column: str, values) -> sa.CheckConstraint:
 
 # --- sites and zones ------------------------------------------------------------------------
 
+CREDENTIAL_MODES = ("masked", "encrypted", "device")
+
 
 class Site(Scoped, TimestampMixin, Base):
     """A mining site: one location with a power capacity, a tariff and a local time zone."""
 
     __tablename__ = "hosting_sites"
+    __table_args__ = (_status_check("credential_mode", CREDENTIAL_MODES),)
     __scope__ = {"site": "id"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -71,6 +74,12 @@ class Site(Scoped, TimestampMixin, Base):
     # Energy price: per kWh in ``tariff_currency``; None = not set.
     tariff_per_kwh: Mapped[float | None] = mapped_column(sa.Float)
     tariff_currency: Mapped[str] = mapped_column(sa.String(3), default="USD", server_default="USD")
+    # How miner credentials (IP, pool and web passwords) are protected at this site (DESIGN.md
+    # "Security model"): masked in the UI, envelope-encrypted on the server, or end-to-end
+    # encrypted for the edge device. Only 'masked' lets the server search and show an IP.
+    credential_mode: Mapped[str] = mapped_column(
+        sa.String(16), default="masked", server_default="masked"
+    )
 
     zones: Mapped[list[Zone]] = relationship(
         back_populates="site", order_by="Zone.name", passive_deletes=True
@@ -157,6 +166,9 @@ class Rack(Scoped, TimestampMixin, Base):
 
 # --- miners ---------------------------------------------------------------------------------
 
+# The text columns the quick search looks in (the IP only where the site allows it).
+SEARCH_COLUMNS = ("serial", "mac", "pool_worker", "model_name", "ip")
+
 
 class Miner(Scoped, TimestampMixin, Base):
     """One ASIC: identity, model, owner, place and lifecycle status."""
@@ -170,6 +182,21 @@ class Miner(Scoped, TimestampMixin, Base):
         sa.Index("ix_hosting_miners_site_status", "site_id", "status"),
         sa.Index("ix_hosting_miners_customer_status", "customer_id", "status"),
         sa.Index("ix_hosting_miners_model_name", "model_name"),
+        # Quick search (plugins/hosting/search): on PostgreSQL a trigram GIN index per searched
+        # column serves ILIKE '%q%' (one per column: the planner costs a multi-column GIN index
+        # too high and scans instead). SQLite searches an FTS5 table that the migration keeps
+        # in sync with triggers, so there these are created empty (WHERE 0): declared here only
+        # so that models and migrations agree on both backends.
+        *(
+            sa.Index(
+                f"ix_hosting_miners_{name}_trgm",
+                name,
+                postgresql_using="gin",
+                postgresql_ops={name: "public.gin_trgm_ops"},
+                sqlite_where=sa.text("0"),
+            )
+            for name in SEARCH_COLUMNS
+        ),
     )
     __scope__ = {"customer": "customer_id", "site": "site_id", "zone": "zone_id"}
 
@@ -196,6 +223,9 @@ class Miner(Scoped, TimestampMixin, Base):
     rack_slot: Mapped[int | None]
     pool_url: Mapped[str] = mapped_column(sa.String(300), default="")
     pool_worker: Mapped[str] = mapped_column(sa.String(200), default="")
+    # LAN address as the site knows it; searchable and shown only where the site's
+    # credential_mode is 'masked' (see plugins/hosting/search).
+    ip: Mapped[str | None] = mapped_column(sa.String(45))
     status: Mapped[str] = mapped_column(sa.String(16), default=RECEIVED)
     status_changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 

@@ -343,6 +343,23 @@ def test_emails_go_after_commit_to_listed_addresses_and_to_role_accounts_in_scop
     assert len(outbox) == 2
 
 
+def test_a_customer_who_turned_alert_mail_off_gets_none(make_app, engine, dbsession, farm):
+    from hashinsight_core.models import User
+    from plugins.hosting.portal.models import PortalPreference
+
+    admin, registry = make_app()
+    login(admin, engine, "admin")
+    create_rule(admin, email_roles=["customer"])
+    login(TestApp(admin.app), engine, "customer", "ann@alpha.example", customer_id=farm["A"])
+    login(TestApp(admin.app), engine, "customer", "al@alpha.example", customer_id=farm["A"])
+    with engine.begin() as conn:
+        ann = conn.scalar(sa.select(User.id).where(User.email == "ann@alpha.example"))
+        conn.execute(sa.insert(PortalPreference).values(user_id=ann, mail_alerts=False))
+    hot(dbsession, farm, "a1")
+    evaluate_now(registry)
+    assert [m.recipients[0] for m in registry["mailer"].outbox] == ["al@alpha.example"]
+
+
 class Receiver:
     """A local HTTP server standing in for a customer's webhook endpoint."""
 

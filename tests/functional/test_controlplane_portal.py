@@ -125,6 +125,72 @@ def test_a_customer_asks_approves_and_follows_commands_through_the_portal(
     acme.post_json(f"{PORTAL}/approvals/{beta_cmd['id']}/reject", {"reason": "x"}, status=404)
 
 
+def test_a_customer_opens_follows_and_answers_tickets_through_the_portal(app, engine, farm, people):
+    webapp, registry = app
+    acme = farm["customers"]["acme"]
+    client = TestApp(webapp.app, extra_environ=dict(webapp.extra_environ))
+    login(client, engine, "customer", customer_id=acme)
+    token, _ = make_token(client, ["hosting:ticket:read", "hosting:ticket:open"])
+    bare = TestApp(webapp.app, extra_environ=dict(webapp.extra_environ))
+    bare.authorization = ("Bearer", token)
+
+    opened = bare.post_json(
+        f"{PORTAL}/tickets",
+        {
+            "title": "Keeps rebooting",
+            "category": "psu",
+            "priority": "high",
+            "body": "since this morning",
+            "miner_ids": [farm["miners"]["M1"]],
+        },
+        status=201,
+    ).json
+    assert opened["status"] == "open" and opened["miner_ids"] == [farm["miners"]["M1"]]
+    assert [c["body"] for c in opened["comments"]] == ["since this morning"]
+    # Another customer's miner, a field the API does not know, a missing title: refused.
+    bare.post_json(
+        f"{PORTAL}/tickets",
+        {"title": "x", "category": "fan", "miner_ids": [farm["miners"]["M5"]]},
+        status=422,
+    )
+    bare.post_json(
+        f"{PORTAL}/tickets", {"title": "x", "category": "fan", "assignee_id": 1}, status=400
+    )
+    bare.post_json(f"{PORTAL}/tickets", {"category": "fan"}, status=400)
+
+    # Beta's ticket stays Beta's.
+    beta = people["beta"].post(
+        "/api/v1/hosting/tickets",
+        {"title": "Fan", "category": "fan", "miner_ids": [farm["miners"]["M5"]]},
+        status=201,
+    )
+    bare.get(f"{PORTAL}/tickets/{beta['id']}", status=404)
+    bare.post_json(f"{PORTAL}/tickets/{beta['id']}/comments", {"body": "hi"}, status=404)
+
+    # Staff answer: the customer sees the reply, never the internal note.
+    ticket_path = f"/api/v1/hosting/tickets/{opened['id']}"
+    people["operator"].post(
+        f"{ticket_path}/comments", {"body": "PSU swap planned", "internal": True}, status=201
+    )
+    people["operator"].post(f"{ticket_path}/comments", {"body": "We are on it"}, status=201)
+    people["operator"].post(f"{ticket_path}/status", {"status": "waiting_customer"})
+    detail = bare.get(f"{PORTAL}/tickets/{opened['id']}").json
+    assert [c["body"] for c in detail["comments"]] == ["since this morning", "We are on it"]
+    assert detail["status"] == "waiting_customer"
+
+    # The customer's answer puts it back to work; internal notes cannot be sent from here.
+    bare.post_json(
+        f"{PORTAL}/tickets/{opened['id']}/comments", {"body": "ok", "internal": True}, status=400
+    )
+    bare.post_json(f"{PORTAL}/tickets/{opened['id']}/comments", {"body": "Thanks"}, status=201)
+    assert bare.get(f"{PORTAL}/tickets/{opened['id']}").json["status"] == "in_progress"
+
+    page = bare.get(f"{PORTAL}/tickets").json
+    assert [t["id"] for t in page["items"]] == [opened["id"]] and page["total"] == 1
+    assert bare.get(f"{PORTAL}/tickets", {"status": "closed"}).json["total"] == 0
+    bare.get(f"{PORTAL}/tickets", {"status": "lost"}, status=400)
+
+
 def test_portal_needs_a_login_or_token(app):
     TestApp(app[0].app).get(f"{PORTAL}/miners", status=401)
 

@@ -32,6 +32,10 @@ def counts(engine) -> dict:
                 "hosting_miners",
                 "hosting_edge_devices",
                 "core_customers",
+                "hosting_tickets",
+                "hosting_repairs",
+                "hosting_excused_events",
+                "hosting_brand_hosts",
             )
         }
 
@@ -60,6 +64,12 @@ def test_the_demo_farm_is_seeded_once_with_devices_files_and_processes(registry,
         "hosting_miners": 200,
         "hosting_edge_devices": 4,
         "core_customers": 4,
+        # operations on top: tickets (one solved with a part swap), an excused maintenance,
+        # a second brand on "localhost"
+        "hosting_tickets": 3,
+        "hosting_repairs": 1,
+        "hosting_excused_events": 1,
+        "hosting_brand_hosts": 1,
     }
     names = [s["name"] for s in specs]
     assert names[0] == "simulator" and len(names) == 5

@@ -419,6 +419,10 @@ def evaluate_and_notify(request, now: dt.datetime | None = None) -> Evaluation:
         config=alert_config(request),
     )
     notify.dispatch(request, result)
+    # Rules with open_ticket: one ticket per incident (plugins/hosting/tickets).
+    from plugins.hosting.tickets import on_alerts
+
+    on_alerts(request, result)
     return result
 
 

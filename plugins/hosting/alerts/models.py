@@ -85,6 +85,8 @@ class AlertRule(Scoped, TimestampMixin, Base):
     # Signs webhook bodies (HMAC-SHA256); shown once when made, never listed.
     webhook_secret: Mapped[str] = mapped_column(sa.String(128), default="")
     created_by: Mapped[int | None]
+    # Open a ticket per incident (one rule and subject) too; see plugins/hosting/tickets.
+    open_ticket: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     @classmethod
     def scope_clause(cls, scope: Scope):
@@ -118,6 +120,7 @@ class AlertRule(Scoped, TimestampMixin, Base):
             "for_minutes": self.for_minutes,
             "clear_minutes": self.clear_minutes,
             "window_minutes": self.window_minutes,
+            "open_ticket": self.open_ticket,
             "created_at": _iso(self.created_at),
             "updated_at": _iso(self.updated_at),
         }

@@ -223,7 +223,10 @@ def _visible(scope, alert: dict) -> bool:
 
 def recipients(request, rule: AlertRule, alerts: list[dict]) -> dict[str, list[dict]]:
     """address -> the alerts that person may see. Listed addresses get all of them; accounts
-    of the listed roles only those inside their ABAC scope (a customer its own miners)."""
+    of the listed roles only those inside their ABAC scope (a customer its own miners, unless
+    it turned alert e-mail off in the portal)."""
+    from plugins.hosting.portal import wants_mail
+
     out: dict[str, list[dict]] = {address.lower(): alerts for address in rule.email_list}
     roles = rule.role_list
     if not roles:
@@ -241,6 +244,9 @@ def recipients(request, rule: AlertRule, alerts: list[dict]) -> dict[str, list[d
     )
     for user in users:
         if user.email.lower() in out:
+            continue
+        # Customers choose in the portal whether alerts reach them by e-mail.
+        if user.customer_id is not None and not wants_mail(request, user.id, "alerts"):
             continue
         scope = scope_for_user(db, user)
         visible = [a for a in alerts if _visible(scope, a)]

@@ -88,6 +88,7 @@ FIELDS = {
     "webhook_url",
     "webhook_secret",
     "rotate_webhook_secret",
+    "open_ticket",
 }
 _EMAIL = re.compile(r"^[^@\s,;<>\"]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
 _ROLE = re.compile(r"^[a-z][a-z0-9_-]{0,49}$")
@@ -216,6 +217,10 @@ def clean_rule(data, *, current: dict | None = None, known_roles=()) -> dict:
         if not isinstance(data["enabled"], bool):
             problems.add("enabled", "must be true or false")
         out["enabled"] = data["enabled"]
+    if "open_ticket" in data:
+        if not isinstance(data["open_ticket"], bool):
+            problems.add("open_ticket", "must be true or false")
+        out["open_ticket"] = data["open_ticket"]
     for name in ("site_id", "zone_id", "customer_id"):
         if name in data:
             out[name] = _id(data, name, problems)
@@ -360,6 +365,7 @@ def form_to_data(form) -> dict:
         "kind": form.get("kind", ""),
         "severity": form.get("severity", "warning"),
         "enabled": form.get("enabled") in ("on", "1", "true"),
+        "open_ticket": form.get("open_ticket") in ("on", "1", "true"),
         "site_id": ident("site_id"),
         "zone_id": ident("zone_id"),
         "customer_id": ident("customer_id"),

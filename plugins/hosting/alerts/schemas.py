@@ -80,6 +80,11 @@ RULE_FIELDS = {
         "example": ["operator"],
     },
     "webhook_url": {"type": "string", "maxLength": 500, "example": "https://ops.example/hook"},
+    "open_ticket": {
+        "type": "boolean",
+        "default": False,
+        "description": "Also open one ticket per incident (rule and subject)",
+    },
 }
 RULE_INPUT = {
     "type": "object",
