@@ -140,6 +140,13 @@ MINER_FIELDS = {
     "slot": {"type": "integer", "nullable": True},
     "pool_url": {"type": "string", "maxLength": 300},
     "pool_worker": {"type": "string", "maxLength": 200},
+    "ip": {
+        "type": "string",
+        "maxLength": 45,
+        "nullable": True,
+        "description": "The miner's address; kept only at sites whose credential mode is "
+        "'masked', shown and searched only with hosting:miner:ip:read",
+    },
     "status": {"type": "string", "enum": STATUSES[1:6]},
 }
 MINER_CREATE = {

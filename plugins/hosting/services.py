@@ -9,6 +9,7 @@ a serial is unique across the whole farm, so they look past the limits (answerin
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import re
 import zoneinfo
@@ -113,6 +114,16 @@ def _integer(value, low: int, high: int) -> int | None:
     if not low <= number <= high:
         raise ValueError(f"must be between {low} and {high}")
     return number
+
+
+def _ip(value) -> str | None:
+    """A miner's IPv4/IPv6 address in its usual spelling, or None when not given."""
+    if value in (None, ""):
+        return None
+    try:
+        return str(ipaddress.ip_address(str(value).strip()))
+    except ValueError:
+        raise ValueError(f"'{value}' is not an IP address") from None
 
 
 def _text(value, limit: int) -> str:
@@ -320,6 +331,7 @@ MINER_COLUMNS = (
     "slot",
     "pool_url",
     "pool_worker",
+    "ip",
     "status",
 )
 NEW_MINER_STATUSES = (RECEIVED, "installed", "online", "offline", "maintenance")
@@ -369,6 +381,15 @@ class Lookups:
         self.catalogue = catalogue_models(
             request, [_maybe_int(r.get("asic_model_id")) for r in rows]
         )
+        # Miner addresses are stored only at sites that keep them masked (not encrypted).
+        self.site_modes: dict[int, str] = {}
+        if any(r.get("ip") not in (None, "") for r in rows):
+            site_ids = {zone.site_id for zone in self.zones.values()}
+            self.site_modes = dict(
+                db.execute(
+                    sa.select(Site.id, Site.credential_mode).where(Site.id.in_(site_ids))
+                ).all()
+            )
 
 
 def _maybe_int(value) -> int | None:
@@ -458,6 +479,9 @@ def validate_miner(row: dict, lookups: Lookups, errors: list[tuple[str, str]]) -
     values["firmware"] = check("firmware", lambda: _text(row.get("firmware"), 100)) or ""
     values["pool_url"] = check("pool_url", lambda: _text(row.get("pool_url"), 300)) or ""
     values["pool_worker"] = check("pool_worker", lambda: _text(row.get("pool_worker"), 200)) or ""
+    values["ip"] = check("ip", lambda: _ip(row.get("ip")))
+    if values["ip"] and zone is not None and lookups.site_modes.get(zone.site_id) != "masked":
+        errors.append(("ip", "this site keeps miner addresses encrypted; the IP is not stored"))
     status = str(row.get("status") or RECEIVED).strip().lower()
     if status not in NEW_MINER_STATUSES:
         errors.append(("status", f"'{status}' is not one of {', '.join(NEW_MINER_STATUSES)}"))
@@ -661,6 +685,7 @@ def update_miner(request, miner: Miner, changes: dict) -> list[str]:
         "zone_id": miner.zone_id,
         "pool_url": miner.pool_url,
         "pool_worker": miner.pool_worker,
+        "ip": miner.ip,
         "status": "received",
     }
     if miner.rack_id:

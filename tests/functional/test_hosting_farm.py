@@ -308,3 +308,35 @@ def test_device_page_shows_the_token_once(webtest, login_as, farm):
     device_id = webtest.get("/api/v1/hosting/devices").json["items"][0]["id"]
     webtest.post(f"/hosting/devices/{device_id}/revoke", {"csrf_token": csrf_token(webtest)})
     assert webtest.get("/api/v1/hosting/devices").json["items"][0]["active"] is False
+
+
+def test_miner_ip_is_kept_only_at_sites_that_mask_addresses(webtest, login_as, farm, engine):
+    from plugins.hosting.models import Site
+
+    login_as("admin")
+    headers = api_headers(webtest)
+    z1 = farm["zones"][0]
+    created = webtest.post_json(
+        "/api/v1/hosting/miners", miner("IP-1", z1, ip=" 10.1.2.3 "), headers=headers, status=201
+    ).json
+    assert "ip" not in created  # addresses are never part of the miner's answer
+    bad = webtest.post_json(
+        "/api/v1/hosting/miners", miner("IP-2", z1, ip="10.1.2"), headers=headers, status=422
+    ).json["error"]["message"]
+    assert "row 1, ip" in bad and "not an IP address" in bad
+    # An edit that does not name the address keeps it.
+    webtest.patch_json(
+        f"/api/v1/hosting/miners/{created['id']}", {"firmware": "2024-01"}, headers=headers
+    )
+    with engine.begin() as conn:
+        assert conn.scalar(sa.text("SELECT ip FROM hosting_miners WHERE serial = 'IP-1'")) == (
+            "10.1.2.3"
+        )
+        conn.execute(
+            sa.update(Site).where(Site.id == farm["site"].id).values(credential_mode="encrypted")
+        )
+    refused = webtest.post_json(
+        "/api/v1/hosting/miners", miner("IP-3", z1, ip="10.1.2.4"), headers=headers, status=422
+    ).json["error"]["message"]
+    assert "encrypted" in refused
+    assert count(engine) == 1
