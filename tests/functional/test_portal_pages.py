@@ -154,6 +154,9 @@ def test_the_portal_shows_only_the_customers_miners(webtest, engine, farm):
     alerts = home.html.select_one("[data-testid=portal-alerts]").text
     assert "ACME-3" in alerts and "OTHER-1" not in alerts
     assert "OTHER-1" not in home.text and "Other Co" not in home.text
+    # The customer's approvals live in the command centre, one tap from the portal.
+    commands = home.html.select_one("[data-testid=portal-commands]")
+    assert commands is not None and commands["href"] == "/controlplane/commands/"
 
     miners = client.get("/portal/miners/")
     cards = [

@@ -56,6 +56,9 @@ def _common(request, customer_id: int | None) -> dict:
         "preview": request.user is not None and request.user.customer_id is None,
         "has_tickets": route_exists(request, "hosting.ticket.list"),
         "can_open_ticket": route_exists(request, "hosting.ticket.new"),
+        # Remote commands and the approvals waiting for the customer (controlplane, when on).
+        "has_commands": route_exists(request, "controlplane.command.list")
+        and bool(request.has_permission("controlplane:command:read")),
         "query": {"customer_id": customer_id}
         if request.user.customer_id is None and customer_id
         else {},
