@@ -3,6 +3,9 @@ along the workflow, alerts open one per incident, attachments are checked images
 actions are all-or-nothing, the repair log moves the miner's status, and mail goes after
 commit to the right people."""
 
+# The farm fixture is the alerts tests' (imported below), so test parameters "redefine" it.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,10 +17,10 @@ from webtest import TestApp
 
 from hashinsight_core.audit.models import AuditEvent
 from hashinsight_core.db import utcnow
-from hashinsight_core.models import Customer, User
+from hashinsight_core.models import User
 from hashinsight_core.tasks import run_in_request
 from plugins.hosting.alerts.evaluate import evaluate_and_notify
-from plugins.hosting.models import Miner, MinerEvent, Site, Zone
+from plugins.hosting.models import Miner, MinerEvent
 from plugins.hosting.telemetry.models import TelemetryLive
 from plugins.hosting.tickets.models import (
     RepairEntry,
@@ -28,39 +31,12 @@ from plugins.hosting.tickets.models import (
 )
 from plugins.hosting.tickets.services import check_breaches
 from tests.conftest import api_headers, login
+from tests.functional.test_alerts import farm  # noqa: F401 - the same two-customer farm
 
 TICKETS = "/api/v1/hosting/tickets"
 # (asked as JSON: the answer does not depend on the themed error page)
 JSON = {"Accept": "application/json"}
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-
-
-@pytest.fixture
-def farm(dbsession):
-    a, b = Customer(name="Alpha Mining"), Customer(name="Beta Hash")
-    s1, s2 = Site(name="North"), Site(name="South")
-    dbsession.add_all([a, b, s1, s2])
-    dbsession.flush()
-    z1, z2 = Zone(site_id=s1.id, name="Hall 1"), Zone(site_id=s2.id, name="Hall 2")
-    dbsession.add_all([z1, z2])
-    dbsession.flush()
-    miners = {}
-    for name, customer, zone in (("a1", a, z1), ("a2", a, z1), ("b1", b, z2)):
-        miners[name] = Miner(
-            serial=name.upper() + "-SN",
-            model_name="S19",
-            nominal_ths=95.0,
-            customer_id=customer.id,
-            site_id=zone.site_id,
-            zone_id=zone.id,
-            status="online",
-        )
-        dbsession.add(miners[name])
-    dbsession.flush()
-    dbsession.commit_now()
-    return {"A": a.id, "B": b.id, "S1": s1.id, "S2": s2.id, "Z1": z1.id, "Z2": z2.id} | {
-        k: m.id for k, m in miners.items()
-    }
 
 
 def client(app: TestApp, engine, role: str, customer_id=None, email=None):
