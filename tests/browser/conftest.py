@@ -62,7 +62,9 @@ def browser():
 @pytest.fixture
 def page(browser):
     """A fresh page that records console errors and failed requests."""
-    context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone first
+    # A phone first; reduced motion turns off Bootstrap's transitions, so a click never lands on
+    # a menu that is still sliding open.
+    context = browser.new_context(viewport={"width": 390, "height": 844}, reduced_motion="reduce")
     page = context.new_page()
     page.problems = []
     page.on("console", lambda m: m.type == "error" and page.problems.append(f"console: {m.text}"))
@@ -86,3 +88,16 @@ def screenshot(page, name: str) -> Path:
     path = OUTPUT / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def choose_language(page, name: str) -> None:
+    """Switch language the way a person does on a phone: open the header menu, then the
+    language menu, and pick `name` once it is shown."""
+    page.locator(".navbar-toggler").click()
+    page.locator(".navbar-collapse.show").wait_for()  # the menu has finished opening
+    page.get_by_test_id("language-menu").click()
+    link = page.get_by_role("link", name=name)
+    link.wait_for(state="visible")
+    with page.expect_navigation():
+        link.click()
+    page.wait_for_load_state("networkidle")

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import choose_language, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -17,10 +17,7 @@ def test_home_page_in_english_and_chinese_loads_cleanly(page, live_server):
     assert path.stat().st_size > 10_000
 
     # Switch language the way a person does: open the menu, pick 中文.
-    page.locator(".navbar-toggler").click()
-    page.get_by_test_id("language-menu").click()
-    page.get_by_role("link", name="中文").click()
-    page.wait_for_load_state("networkidle")
+    choose_language(page, "中文")
     assert page.locator("html").get_attribute("lang") == "zh-CN"
     assert page.get_by_text("欢迎使用").is_visible()
     screenshot(page, "home-zh")

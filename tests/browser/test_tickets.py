@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import choose_language, screenshot
 from tests.conftest import PASSWORD, make_user
 
 pytestmark = pytest.mark.browser
@@ -90,14 +90,7 @@ def test_a_customer_opens_a_ticket_from_its_miner_page_in_english_and_chinese(
     screenshot(page, "ticket-en")
 
     # Switch to Chinese the way a person does: the menu of the phone-sized header.
-    page.locator(".navbar-toggler").click()
-    page.locator(".navbar-collapse.show").wait_for()  # the menu has finished opening
-    page.get_by_test_id("language-menu").click()
-    chinese = page.get_by_role("link", name="中文")
-    chinese.wait_for(state="visible")
-    with page.expect_navigation():
-        chinese.click()
-    page.wait_for_load_state("networkidle")
+    choose_language(page, "中文")
     assert page.locator("html").get_attribute("lang") == "zh-CN"
     page.goto(f"{live_server}/hosting/miners/{farm['miner_id']}/")
     assert page.get_by_test_id("report-problem").inner_text().strip() == zh("Report a problem")
