@@ -1,16 +1,21 @@
 """English and Chinese: gettext catalogs, a sticky language choice, strings for scripts.
 
 The locale comes from the ``_LOCALE_`` cookie (set by the language switch), then the
-browser's Accept-Language, then ``i18n.default_locale``. Strings used by JavaScript are
-translated on the server from the same catalog and handed to ``static/js/i18n.js``.
+signed-in account's language (``User.locale``: the last one it chose, or the one it logged
+in with), then the browser's Accept-Language, then ``i18n.default_locale``. The account's
+language is what e-mail to that account is written in (``speaking``), whoever sends it.
+Strings used by JavaScript are translated on the server from the same catalog and handed
+to ``static/js/i18n.js``.
 """
 
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 
 from markupsafe import Markup
-from pyramid.i18n import TranslationStringFactory
+from pyramid.i18n import TranslationString, TranslationStringFactory
+from pyramid.threadlocal import manager
 
 _ = TranslationStringFactory("hashinsight")
 
@@ -31,10 +36,62 @@ def negotiate_locale(request) -> str:
     chosen = request.cookies.get(LOCALE_COOKIE)
     if chosen in available:
         return chosen
+    user = request.user
+    if user is not None and user.locale in available:
+        return user.locale
     default = request.registry.settings["i18n.default_locale"]
     if request.accept_language:
         return request.accept_language.lookup(available, default=default)
     return default
+
+
+def remember_language(request, user) -> None:
+    """At log-in: the account keeps the language picked on this browser, or, when it has
+    none yet, the one this browser reads in (so mail to it is in a language it reads)."""
+    available = request.registry.settings["i18n.available_locales"]
+    chosen = request.cookies.get(LOCALE_COOKIE)
+    if chosen in available:
+        user.locale = chosen
+    elif user.locale not in available:
+        user.locale = request.locale_name
+
+
+def translate(request, value):
+    """``value`` in the request's language; a translation string's mapping values that are
+    translation strings themselves (a status name inside a sentence) are translated too."""
+    if not isinstance(value, TranslationString):
+        return value
+    if value.mapping and any(isinstance(v, TranslationString) for v in value.mapping.values()):
+        mapping = {k: translate(request, v) for k, v in value.mapping.items()}
+        value = TranslationString(value, mapping=mapping)
+    return request.localizer.translate(value)
+
+
+_UNSET = object()
+
+
+@contextmanager
+def speaking(request, locale_name: str | None):
+    """Within the block, ``request`` (and templates rendered for it) speak ``locale_name``:
+    how mail is written in its recipient's language. Unknown or None: no change."""
+    available = request.registry.settings["i18n.available_locales"]
+    if locale_name not in available or locale_name == request.locale_name:
+        yield request
+        return
+    saved = {key: request.__dict__.get(key, _UNSET) for key in ("locale_name", "localizer")}
+    request.__dict__["locale_name"] = locale_name
+    request.__dict__.pop("localizer", None)  # Pyramid builds (and caches) the new one
+    # Jinja2's gettext asks the thread's current request; make it this one.
+    manager.push({"request": request, "registry": request.registry})
+    try:
+        yield request
+    finally:
+        manager.pop()
+        for key, value in saved.items():
+            if value is _UNSET:
+                request.__dict__.pop(key, None)
+            else:
+                request.__dict__[key] = value
 
 
 def client_strings_json(request) -> Markup:

@@ -20,6 +20,8 @@ from pyramid.renderers import render
 from pyramid_mailer.mailer import DebugMailer, DummyMailer, Mailer
 from pyramid_mailer.message import Message
 
+from hashinsight_core.i18n import speaking, translate
+
 
 def make_mailer(settings):
     backend = settings.get("mail.backend", "memory")
@@ -60,6 +62,9 @@ def sender_for(settings, brand: dict) -> str:
     return formataddr((str(brand["name"]), address))
 
 
+_NO_USER = object()
+
+
 class _AsRecipient:
     """The request as the recipient's account would make it: same host and registry, their
     user. Plugins choose a brand from ``request.user``; this lets them choose the recipient's."""
@@ -72,17 +77,24 @@ class _AsRecipient:
         return getattr(self._request, name)
 
 
-def recipient_brand(request, to: str) -> dict:
-    """The brand of mail to ``to``: a customer's account gets its customer's brand (whatever
-    host the sender used: a password reset asked for on another brand's address, a staff
-    action); everyone else the request's brand."""
+def recipient(request, to: str):
+    """The account that has the address ``to``, or None (mail to a plain address)."""
     import sqlalchemy as sa
 
     from hashinsight_core.models import User
-    from hashinsight_core.web import merge_brand
 
     address = (to or "").strip().lower()
-    user = request.dbsession.scalar(sa.select(User).where(sa.func.lower(User.email) == address))
+    return request.dbsession.scalar(sa.select(User).where(sa.func.lower(User.email) == address))
+
+
+def recipient_brand(request, to: str, user=_NO_USER) -> dict:
+    """The brand of mail to ``to``: a customer's account gets its customer's brand (whatever
+    host the sender used: a password reset asked for on another brand's address, a staff
+    action); everyone else the request's brand."""
+    from hashinsight_core.web import merge_brand
+
+    if user is _NO_USER:
+        user = recipient(request, to)
     if user is None or user.customer_id is None or user is request.user:
         return request.brand
     hook = request.registry.plugin_manager.hook.hashinsight_brand
@@ -93,11 +105,12 @@ def compose(request, to: str, subject, template: str, values: dict, brand: dict)
     """The message: the text body (the main part) and an HTML alternative in the brand's look."""
     settings = request.registry.settings
     # Templates render with HTML autoescape on; a text part must read "A&B", not "A&amp;B".
+    values = {key: translate(request, value) for key, value in values.items()}
     body = html.unescape(render(template, {**values, "brand": brand}, request=request)).rstrip()
     if brand.get("mail_footer"):
         body += "\n\n" + str(brand["mail_footer"]).strip()
     body += "\n"
-    subject_text = request.localizer.translate(subject)
+    subject_text = translate(request, subject)
     html_body = render(
         HTML_LAYOUT,
         {
@@ -126,17 +139,21 @@ def send_mail(
 ) -> None:
     """Render ``template`` (a text Jinja2 template) and send it once this transaction commits.
 
-    ``subject`` may be a translation string; both are rendered in the request's language.
-    ``brand`` is the recipient's brand (a customer's mail carries their hosting provider's
-    look, whatever host the sender used); when None, the brand of the recipient's account if
-    it is a customer's (see ``recipient_brand``), else the request's. Every message has
-    the text body and an HTML alternative in the brand's colours (see ``compose``).
+    ``subject`` and any value of ``values`` may be translation strings. The message is
+    written in the recipient's language: their account's (``User.locale``), else the
+    request's. ``brand`` is the recipient's brand (a customer's mail carries their hosting
+    provider's look, whatever host the sender used); when None, the brand of the recipient's
+    account if it is a customer's (see ``recipient_brand``), else the request's. Every
+    message has the text body and an HTML alternative in the brand's colours (see
+    ``compose``).
     """
     from hashinsight_core.web import merge_brand
 
     settings = request.registry.settings
-    brand = merge_brand(settings, brand) if brand else recipient_brand(request, to)
-    message = compose(request, to, subject, template, values, brand)
+    user = recipient(request, to)
+    brand = merge_brand(settings, brand) if brand else recipient_brand(request, to, user)
+    with speaking(request, user.locale if user is not None else None):
+        message = compose(request, to, subject, template, values, brand)
     mailer = request.registry["mailer"]
 
     def after_commit(success: bool) -> None:

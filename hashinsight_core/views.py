@@ -11,7 +11,7 @@ from pyramid.view import view_config
 from hashinsight_core import accounts, mfa
 from hashinsight_core.db import utcnow
 from hashinsight_core.exceptions import DomainError
-from hashinsight_core.i18n import LOCALE_COOKIE
+from hashinsight_core.i18n import LOCALE_COOKIE, remember_language
 from hashinsight_core.models import User
 from hashinsight_core.permissions import CorePermission
 from hashinsight_core.sessions import access_problem
@@ -92,6 +92,7 @@ def login(request):
         return response
     response = HTTPSeeOther(safe_next(request, next_url))
     request.sessions.start(request, user, response)
+    remember_language(request, user)
     request.audit("core:login:success", subject=("user", user.id), actor=user)
     return response
 
@@ -129,6 +130,7 @@ def login_code(request):
     response = HTTPSeeOther(safe_next(request, pending.get("next")))
     response.delete_cookie(mfa.PENDING_COOKIE, path="/")
     request.sessions.start(request, user, response)
+    remember_language(request, user)
     request.audit(
         "core:login:success", subject=("user", user.id), actor=user, payload={"second_step": method}
     )
@@ -213,6 +215,8 @@ def set_language(request):
     )
     response = HTTPFound(safe_next(request, back))
     if code in available:
+        if request.user is not None:
+            request.user.locale = code  # mail to this account follows the choice
         response.set_cookie(LOCALE_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", path="/")
     return response
 

@@ -81,7 +81,7 @@ def _send(request, users, ticket, what, text="", *, brand=None) -> int:
     values = {
         "ticket": ticket,
         "number": ticket.number,
-        "what": request.localizer.translate(what),
+        "what": what,  # translated in each recipient's language
         "text": text,
         "link": link(request, ticket),
     }
@@ -125,8 +125,8 @@ def status_changed(request, ticket, before: str, note: str, *, by_staff: bool) -
     what = _(
         "Status: ${before} → ${after}",
         mapping={
-            "before": request.localizer.translate(STATUS_LABELS.get(before, before)),
-            "after": request.localizer.translate(STATUS_LABELS.get(ticket.status, ticket.status)),
+            "before": STATUS_LABELS.get(before, before),
+            "after": STATUS_LABELS.get(ticket.status, ticket.status),
         },
     )
     users = _customer_accounts(request, ticket)
