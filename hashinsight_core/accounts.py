@@ -59,9 +59,11 @@ WRONG_LOGIN = _("That e-mail and password do not match an active account.")
 
 def normalize_email(email: str) -> str:
     email = (email or "").strip().lower()
-    local, _, domain = email.partition("@")
+    local, _at, domain = email.partition("@")
     if not local or "." not in domain or len(email) > MAX_EMAIL or " " in email:
-        raise InvalidInput(f"'{email[:80]}' is not an e-mail address", "email")
+        raise InvalidInput(
+            _("'${email}' is not an e-mail address", mapping={"email": email[:80]}), "email"
+        )
     return email
 
 
@@ -117,17 +119,23 @@ def create_user(
     email = normalize_email(email)
     if not role_exists(dbsession, role):
         raise InvalidInput(
-            f"unknown role '{role}' (use one of: {', '.join(BUILTIN_ROLES)})", "role"
+            _(
+                "unknown role '${role}' (use one of: ${roles})",
+                mapping={"role": role, "roles": ", ".join(BUILTIN_ROLES)},
+            ),
+            "role",
         )
     check_customer(dbsession, role, customer_id)
     if len(name) > 200:
-        raise InvalidInput("the name must be at most 200 characters", "name")
+        raise InvalidInput(_("the name must be at most 200 characters"), "name")
     try:
         check_password(password, email)
     except WeakPassword as error:
         raise InvalidInput(error.message, "password") from None
     if dbsession.scalar(sa.select(User.id).where(User.email == email)) is not None:
-        raise Conflict(f"an account for {email} already exists", "email")
+        raise Conflict(
+            _("an account for ${email} already exists", mapping={"email": email}), "email"
+        )
     user = User(
         email=email,
         name=name,
@@ -163,7 +171,7 @@ def role_exists(dbsession, role: str) -> bool:
 
 def set_role(user: User, role: str) -> None:
     if role not in BUILTIN_ROLES and not role_exists(sa.orm.object_session(user), role):
-        raise InvalidInput(f"unknown role '{role}'", "role")
+        raise InvalidInput(_("unknown role '${role}'", mapping={"role": role}), "role")
     if role != user.role:
         user.role = role
         user.end_all_sessions()
@@ -308,7 +316,8 @@ def update_user(
 ) -> None:
     """Apply an administrator's edit; refuses changes that would lock the actor out."""
     if not role_exists(sa.orm.object_session(user), role):
-        raise InvalidInput(f"unknown role '{role}'", "role")
+        raise InvalidInput(_("unknown role '${role}'", mapping={"role": role}), "role")
+
     if not can_manage(actor, user, role):
         raise InvalidInput(_("Only an owner can change owners or make someone an owner."), "role")
     if user.id == actor.id and (role != user.role or not active):

@@ -11,6 +11,7 @@ from pyramid.view import exception_view_config, forbidden_view_config, notfound_
 from sqlalchemy.exc import IntegrityError
 
 from hashinsight_core.exceptions import DomainError
+from hashinsight_core.i18n import translate
 
 log = logging.getLogger(__name__)
 _ = TranslationStringFactory("hashinsight")
@@ -112,7 +113,7 @@ def http_exception(exc, request):
 
 @exception_view_config(DomainError)
 def domain_error(exc, request):
-    message = request.localizer.translate(exc.message)  # plain strings pass through
+    message = translate(request, exc.message)  # plain strings pass through
     details = [{"field": exc.field, "message": message}] if exc.field else None
     return error_response(request, exc.status, message, code=exc.code, details=details)
 

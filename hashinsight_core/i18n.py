@@ -47,13 +47,14 @@ def negotiate_locale(request) -> str:
 
 def remember_language(request, user) -> None:
     """At log-in: the account keeps the language picked on this browser, or, when it has
-    none yet, the one this browser reads in (so mail to it is in a language it reads)."""
+    none yet, the one this browser asks for (so mail to it is in a language it reads). A
+    client that asks for none leaves the account as it is."""
     available = request.registry.settings["i18n.available_locales"]
     chosen = request.cookies.get(LOCALE_COOKIE)
     if chosen in available:
         user.locale = chosen
-    elif user.locale not in available:
-        user.locale = request.locale_name
+    elif user.locale not in available and request.accept_language:
+        user.locale = request.accept_language.lookup(available, default="") or user.locale
 
 
 def translate(request, value):
@@ -65,6 +66,19 @@ def translate(request, value):
         mapping = {k: translate(request, v) for k, v in value.mapping.items()}
         value = TranslationString(value, mapping=mapping)
     return request.localizer.translate(value)
+
+
+def problem_list(problems) -> TranslationString:
+    """``[(field, message), ...]`` as one translatable message, "field: message; field:
+    message" (``translate`` renders it; each message may be a translation string)."""
+    parts = [
+        _("${field}: ${problem}", mapping={"field": field, "problem": message})
+        for field, message in problems
+    ] or [_("The input is not valid.")]
+    joined = parts[-1]
+    for part in reversed(parts[:-1]):
+        joined = _("${first}; ${rest}", mapping={"first": part, "rest": joined})
+    return joined
 
 
 _UNSET = object()

@@ -78,8 +78,11 @@ def parse_time(text: str | None, field: str, end: bool = False) -> dt.datetime |
                 value = value.astimezone(dt.UTC).replace(tzinfo=None)
     except ValueError:
         raise InvalidInput(
-            f"{field}: '{text[:40]}' is not a date (2026-05-01) or a UTC time "
-            "(2026-05-01T08:00:00Z)",
+            _(
+                "${field}: '${text}' is not a date (2026-05-01) or a UTC time "
+                "(2026-05-01T08:00:00Z)",
+                mapping={"field": field, "text": text[:40]},
+            ),
             field,
         ) from None
     return value
@@ -105,7 +108,11 @@ def filter_from(params, dbsession) -> service.EventFilter:
         else:
             actor_id = actor[: chain.MAX_ID_LENGTH]
     if actor_type and actor_type not in chain.ACTOR_TYPES:
-        raise InvalidInput(f"actor_type: use one of {', '.join(chain.ACTOR_TYPES)}", "actor_type")
+        raise InvalidInput(
+            _("actor_type: use one of ${types}", mapping={"types": ", ".join(chain.ACTOR_TYPES)}),
+            "actor_type",
+        )
+
     return service.EventFilter(
         actor_type=actor_type,
         actor_id=actor_id,
@@ -156,7 +163,7 @@ def _checkpoint(request) -> tuple[chain.Checkpoint | None, bool]:
             request.localizer.translate(CHECKPOINT_OUTCOMES["off"])
         ) from None
     except service.ChainBroken as error:
-        raise Conflict(error.problem.message) from None
+        raise Conflict(problem_text(request, error.problem)) from None
 
 
 # --- page --------------------------------------------------------------------------------
@@ -185,7 +192,8 @@ def event_list(request):
         spec = filter_from(params, request.dbsession)
     except InvalidInput as problem:
         request.response.status_int = 400
-        error, spec = problem.message, service.EventFilter()
+        error, spec = request.localizer.translate(problem.message), service.EventFilter()
+
     try:
         page = max(1, int(params.get("page", 1)))
     except ValueError:

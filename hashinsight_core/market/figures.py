@@ -52,7 +52,13 @@ FETCHED = tuple(name for name, spec in FIGURES.items() if not spec.computed)
 
 
 class Implausible(ValueError):
-    """A value that cannot be the figure it claims to be."""
+    """A value that cannot be the figure it claims to be. ``code`` says why and ``values``
+    hold the numbers, so a caller that shows it to a person can word it in their language."""
+
+    def __init__(self, code: str, text: str, **values):
+        super().__init__(text)
+        self.code = code
+        self.values = values
 
 
 def check(name: str, value) -> float:
@@ -62,16 +68,33 @@ def check(name: str, value) -> float:
     """
     spec = FIGURES[name]
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise Implausible(f"{name}: {type(value).__name__} is not a number")
+        kind = type(value).__name__
+        raise Implausible("not_number", f"{name}: {kind} is not a number", figure=name, value=kind)
     number = float(value)
     if not math.isfinite(number):
-        raise Implausible(f"{name}: {value!r} is not a finite number")
-    if not spec.minimum <= number <= spec.maximum:
         raise Implausible(
-            f"{name}: {number:g} is outside the plausible range {spec.minimum:g}..{spec.maximum:g}"
+            "not_finite",
+            f"{name}: {value!r} is not a finite number",
+            figure=name,
+            value=repr(value),
+        )
+    if not spec.minimum <= number <= spec.maximum:
+        low, high = f"{spec.minimum:g}", f"{spec.maximum:g}"
+        raise Implausible(
+            "out_of_range",
+            f"{name}: {number:g} is outside the plausible range {low}..{high}",
+            figure=name,
+            value=f"{number:g}",
+            low=low,
+            high=high,
         )
     if spec.integer and not number.is_integer():
-        raise Implausible(f"{name}: {number:g} is not a whole number")
+        raise Implausible(
+            "not_whole",
+            f"{name}: {number:g} is not a whole number",
+            figure=name,
+            value=f"{number:g}",
+        )
     return number
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 import zope.sqlalchemy
 from pyramid.exceptions import ConfigurationError
+from pyramid.i18n import TranslationStringFactory
 from pyramid.path import DottedNameResolver
 
 from hashinsight_core.db import utcnow
@@ -457,6 +458,16 @@ def refresh_periodic(request) -> None:
 
 MAX_NOTE = 500
 
+_ = TranslationStringFactory("hashinsight")
+
+# What figures.check found wrong, worded for a person (figures.py stays free of Pyramid).
+IMPLAUSIBLE = {
+    "not_number": _("value: ${figure}: ${value} is not a number"),
+    "not_finite": _("value: ${figure}: ${value} is not a finite number"),
+    "out_of_range": _("value: ${figure}: ${value} is outside the plausible range ${low}..${high}"),
+    "not_whole": _("value: ${figure}: ${value} is not a whole number"),
+}
+
 
 def active_overrides(dbsession, now=None) -> list[MarketOverride]:
     now = now or utcnow()
@@ -480,19 +491,23 @@ def set_override(
     """Store an admin's value for ``name``; it replaces any earlier override of that figure."""
     now = now or utcnow()
     if name not in figures.FIGURES:
-        raise InvalidInput(f"figure: unknown figure '{str(name)[:40]}'", "figure")
+        raise InvalidInput(
+            _("figure: unknown figure '${figure}'", mapping={"figure": str(name)[:40]}), "figure"
+        )
     try:
         number = figures.check(name, value)
     except figures.Implausible as error:
-        raise InvalidInput(f"value: {error}", "value") from None
+        raise InvalidInput(_(IMPLAUSIBLE[error.code], mapping=error.values), "value") from None
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
-        raise InvalidInput(f"note: at most {MAX_NOTE} characters", "note")
+        raise InvalidInput(
+            _("note: at most ${most} characters", mapping={"most": MAX_NOTE}), "note"
+        )
     if expires_at is not None:
         if expires_at.tzinfo is not None:
             expires_at = expires_at.astimezone(dt.UTC).replace(tzinfo=None)
         if expires_at <= now:
-            raise InvalidInput("expires_at: must be in the future", "expires_at")
+            raise InvalidInput(_("expires_at: must be in the future"), "expires_at")
     row = dbsession.get(MarketOverride, name)
     if row is None:
         row = MarketOverride(figure=name)
@@ -530,7 +545,10 @@ def history_query(kind: str, start: dt.date | None = None, end: dt.date | None =
         )
         column = MarketDifficulty.date
     else:
-        raise InvalidInput(f"kind: use one of {', '.join(HISTORY_KINDS)}", "kind")
+        raise InvalidInput(
+            _("kind: use one of ${kinds}", mapping={"kinds": ", ".join(HISTORY_KINDS)}), "kind"
+        )
+
     if start is not None:
         query = query.where(column >= start)
     if end is not None:

@@ -65,7 +65,13 @@ def _parse_day(text: str | None, field: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise InvalidInput(f"{field}: '{text[:20]}' is not a date like 2024-04-20", field) from None
+        raise InvalidInput(
+            _(
+                "${field}: '${text}' is not a date like 2024-04-20",
+                mapping={"field": field, "text": text[:20]},
+            ),
+            field,
+        ) from None
 
 
 def _parse_expiry(value) -> dt.datetime | None:
@@ -77,7 +83,11 @@ def _parse_expiry(value) -> dt.datetime | None:
         parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         raise InvalidInput(
-            f"expires_at: '{str(value)[:40]}' is not a time like 2026-05-01T08:00:00Z", "expires_at"
+            _(
+                "expires_at: '${text}' is not a time like 2026-05-01T08:00:00Z",
+                mapping={"text": str(value)[:40]},
+            ),
+            "expires_at",
         ) from None
     return parsed
 
@@ -128,7 +138,7 @@ def api_history(request):
     start = _parse_day(params.get("from"), "from")
     end = _parse_day(params.get("to"), "to")
     if start and end and start > end:
-        raise InvalidInput("from: must not be after to", "from")
+        raise InvalidInput(_("from: must not be after to"), "from")
     query = service.history_query(params["kind"], start, end)
     return paginate(request, query, service.history_dict)
 
@@ -173,7 +183,11 @@ def api_override_set(request):
 def api_override_clear(request):
     name = request.matchdict["figure"]
     if not _clear_override(request, name):
-        raise HTTPNotFound(f"no override of {name[:40]} is in force")
+        raise HTTPNotFound(
+            request.localizer.translate(
+                _("no override of ${figure} is in force", mapping={"figure": name[:40]})
+            )
+        )
     return Response(status=204)
 
 
@@ -279,9 +293,7 @@ def admin_override(request):
         try:
             value = float(form["value"].replace(",", ""))
         except ValueError:
-            raise InvalidInput(
-                request.localizer.translate(_("Enter the value as a number.")), "value"
-            ) from None
+            raise InvalidInput(_("Enter the value as a number."), "value") from None
         expires = None
         if form["hours"]:
             try:
@@ -289,14 +301,14 @@ def admin_override(request):
             except ValueError:
                 hours = -1
             if not 0 < hours <= 24 * 366:
-                raise InvalidInput(
-                    request.localizer.translate(_("Hours must be between 0 and 8784.")), "hours"
-                )
+                raise InvalidInput(_("Hours must be between 0 and 8784."), "hours")
             expires = utcnow() + dt.timedelta(hours=hours)
         _set_override(request, form["figure"], value, form["note"], expires)
     except InvalidInput as problem:
         request.response.status_int = 400
-        return page_data(request, error=problem.message, form=form)
+        message = request.localizer.translate(problem.message)
+        return page_data(request, error=message, form=form)
+
     return HTTPSeeOther(request.route_path("core.market.admin", _query={"outcome": "set"}))
 
 
@@ -308,7 +320,11 @@ def admin_override(request):
 def admin_override_clear(request):
     name = (request.POST.get("figure") or "")[:40]
     if name not in figures.FIGURES or not _clear_override(request, name):
-        raise HTTPNotFound(f"no override of {name} is in force")
+        raise HTTPNotFound(
+            request.localizer.translate(
+                _("no override of ${figure} is in force", mapping={"figure": name})
+            )
+        )
     return HTTPSeeOther(request.route_path("core.market.admin", _query={"outcome": "cleared"}))
 
 

@@ -15,9 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+from pyramid.i18n import TranslationString, TranslationStringFactory
 
 from hashinsight_core.exceptions import InvalidInput
-from plugins.calculator import engine, services
+from plugins.calculator import catalogue, engine, services
 from plugins.calculator.services import COMMON, MARKET, MINER, Limit, ModelIndex
 
 MAX_ROWS = 10_000  # scenarios in one batch (a grid, a list or a file)
@@ -69,40 +70,78 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+_ = TranslationStringFactory("hashinsight")
+
+
 @dataclass(frozen=True)
 class Problem:
     row: int | None
     column: int | None  # 0-based position in the file
     name: str | None  # the column's name
-    message: str
+    message: str | TranslationString
+    # The message starts with the column's name, left out because the place names it.
+    bare: bool = False
 
-    def __str__(self) -> str:
+    def text(self, translate=catalogue.english) -> str:
+        """Where and what, in the language of ``translate`` (``request.localizer.translate``)."""
         where = []
         if self.row is not None:
-            where.append(f"row {self.row}")
+            where.append(translate(_("row ${row}", mapping={"row": self.row})))
         if self.column is not None:
-            where.append(f"column {column_letter(self.column)} ({self.name})")
+            letter = column_letter(self.column)
+            where.append(
+                translate(
+                    _("column ${letter} (${name})", mapping={"letter": letter, "name": self.name})
+                )
+            )
         elif self.name:
-            where.append(f"column {self.name}")
-        return f"{', '.join(where)}: {self.message}" if where else self.message
+            where.append(translate(_("column ${column}", mapping={"column": self.name})))
+        message = translate(self.message)
+        if self.bare:
+            message = message.lstrip(" :：")
+        return catalogue.placed(where, message, translate)
 
-    def as_dict(self) -> dict:
-        out = {"row": self.row, "field": self.name, "message": str(self)}
+    def __str__(self) -> str:
+        return self.text()
+
+    def as_dict(self, translate=catalogue.english) -> dict:
+        out = {"row": self.row, "field": self.name, "message": self.text(translate)}
         if self.column is not None:
             out["column"] = column_letter(self.column)
         return out
 
 
 class BatchError(InvalidInput):
-    """A batch that cannot run; ``problems`` point at rows and columns (422)."""
+    """A batch that cannot run; ``problems`` point at rows and columns (422). The JSON answer
+    uses ``text(request.localizer.translate)`` and the problems one by one."""
 
     def __init__(self, problems: list[Problem], more: bool = False):
         self.problems = problems
-        message = str(problems[0])
-        if len(problems) > 1 or more:
-            extra = f"{len(problems) - 1}{'+' if more else ''}"
-            message += f" (and {extra} more problem{'s' if extra != '1' else ''})"
-        super().__init__(message, problems[0].name or "file")
+        self.more = more
+        first = problems[0]
+        if len(problems) == 1 and not more and first.row is None and not first.name:
+            message = first.message  # translatable as it is
+        else:
+            message = catalogue.summary(problems, more)
+        super().__init__(message, first.name or "file")
+
+    def text(self, translate=catalogue.english) -> str:
+        return catalogue.summary(self.problems, self.more, translate)
+
+
+def without_field(message, name: str | None) -> tuple:
+    """(message, bare): a row's message without the column name it starts with."""
+    if not name:
+        return message, False
+    if isinstance(message, TranslationString):
+        mapping = message.mapping or {}
+        if message.startswith("${field}") and mapping.get("field") == name:
+            return _(message, mapping={**mapping, "field": ""}), True
+        return message, False
+    for start in (name + " ", name + ": "):
+        if message.startswith(start):
+            return message[len(start) :], False
+    return message, False
 
 
 def column_letter(index: int) -> str:
@@ -115,7 +154,8 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def fail(message: str, row: int | None = None, name: str | None = None) -> BatchError:
+def fail(message, row: int | None = None, name: str | None = None) -> BatchError:
+
     return BatchError([Problem(row, None, name, message)])
 
 
@@ -127,15 +167,22 @@ def read_file(data: bytes) -> tuple[list[str], list[tuple[int, list]]]:
     """(header names, [(row number, cells)]) from CSV or .xlsx bytes; the header is row 1."""
     if len(data) > MAX_FILE_BYTES:
         raise fail(
-            f"the file is {len(data):,} bytes; the limit is {MAX_FILE_BYTES:,} bytes "
-            f"(at most {MAX_ROWS:,} scenarios): split it"
+            _(
+                "the file is ${size} bytes; the limit is ${limit} bytes "
+                "(at most ${rows} scenarios): split it",
+                mapping={
+                    "size": f"{len(data):,}",
+                    "limit": f"{MAX_FILE_BYTES:,}",
+                    "rows": f"{MAX_ROWS:,}",
+                },
+            )
         )
     if not data.strip():
-        raise fail("the file is empty; the first row must name the columns")
+        raise fail(_("the file is empty; the first row must name the columns"))
     if data.startswith(b"PK\x03\x04"):
         rows = _xlsx_rows(data)
     elif data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise fail("this is an old Excel file (.xls): save it as .xlsx or as CSV UTF-8")
+        raise fail(_("this is an old Excel file (.xls): save it as .xlsx or as CSV UTF-8"))
     else:
         rows = _csv_rows(data)
     header, body = None, []
@@ -146,12 +193,18 @@ def read_file(data: bytes) -> tuple[list[str], list[tuple[int, list]]]:
         if all(_blank(c) for c in cells):
             continue  # blank lines, e.g. at the end
         if len(body) >= MAX_ROWS:
-            raise fail(f"more than {MAX_ROWS:,} scenarios: split the file", number)
+            raise fail(
+                _(
+                    "more than ${most} scenarios: split the file",
+                    mapping={"most": f"{MAX_ROWS:,}"},
+                ),
+                number,
+            )
         body.append((number, list(cells)))
     if header is None:
-        raise fail("the file is empty; the first row must name the columns")
+        raise fail(_("the file is empty; the first row must name the columns"))
     if not body:
-        raise fail("the file has no scenarios, only the header")
+        raise fail(_("the file has no scenarios, only the header"))
     return header, body
 
 
@@ -164,9 +217,9 @@ def _csv_rows(data: bytes):
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         row = data[: error.start].count(b"\n") + 1
-        raise fail("the file is not UTF-8 text: save it as 'CSV UTF-8'", row) from None
+        raise fail(_("the file is not UTF-8 text: save it as 'CSV UTF-8'"), row) from None
     if "\x00" in text:
-        raise fail("the file contains NUL bytes: is it CSV?")
+        raise fail(_("the file contains NUL bytes: is it CSV?"))
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows = []
     try:
@@ -175,7 +228,9 @@ def _csv_rows(data: bytes):
             if len(rows) > MAX_ROWS + 1:
                 break
     except csv.Error as error:
-        raise fail(f"the CSV is malformed: {error}", reader.line_num + 1) from None
+        raise fail(
+            _("the CSV is malformed: ${error}", mapping={"error": error}), reader.line_num + 1
+        ) from None
     return rows
 
 
@@ -186,13 +241,13 @@ def _xlsx_rows(data: bytes):
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
             if len(members) > 1000 or sum(m.file_size for m in members) > MAX_UNZIPPED_BYTES:
-                raise fail("the workbook unpacks to more than 64 MB: split it")
+                raise fail(_("the workbook unpacks to more than 64 MB: split it"))
     except zipfile.BadZipFile:
-        raise fail("the file is not a readable Excel workbook (.xlsx)") from None
+        raise fail(_("the file is not a readable Excel workbook (.xlsx)")) from None
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 - any failure to read an uploaded file is the file's fault
-        raise fail("the file is not a readable Excel workbook (.xlsx)") from None
+        raise fail(_("the file is not a readable Excel workbook (.xlsx)")) from None
     try:
         sheet = book.worksheets[0]
         rows = []
@@ -201,7 +256,7 @@ def _xlsx_rows(data: bytes):
             if len(rows) > MAX_ROWS + 1:
                 break
     except Exception:  # noqa: BLE001 - a damaged sheet inside a valid zip
-        raise fail("the first sheet of the workbook cannot be read") from None
+        raise fail(_("the first sheet of the workbook cannot be read")) from None
     finally:
         book.close()
     return rows
@@ -213,24 +268,24 @@ def _header(cells) -> list[str]:
         names.pop()  # spreadsheets often carry empty trailing columns
     if not names:
         raise fail(
-            "the first row must name the columns, e.g. model,quantity,electricity_usd_per_kwh", 1
+            _("the first row must name the columns, e.g. model,quantity,electricity_usd_per_kwh"),
+            1,
         )
     if len(names) == 1 and ";" in names[0]:
-        raise fail("columns must be separated by commas, not semicolons", 1)
+        raise fail(_("columns must be separated by commas, not semicolons"), 1)
     problems = []
     for index, name in enumerate(names):
         if name not in FILE_COLUMNS:
-            shown = f"'{name[:40]}'" if name else "an empty name"
             problems.append(
-                Problem(1, index, name[:40] or "?",
-                        f"unknown column {shown}; the columns are {', '.join(FILE_COLUMNS)}")
-            )  # fmt: skip
+                Problem(1, index, name[:40] or "?", catalogue.unknown_column(name, FILE_COLUMNS))
+            )
         elif names.count(name) > 1 and names.index(name) != index:
-            problems.append(Problem(1, index, name, f"column '{name}' appears twice"))
+            twice = _("column '${name}' appears twice", mapping={"name": name})
+            problems.append(Problem(1, index, name, twice))
     if not ({"model", "model_id"} & set(names) or {"hashrate_ths", "power_w"} <= set(names)):
         problems.append(
-            Problem(1, None, None, "name a model (column model or model_id) or give "
-                    "hashrate_ths and power_w")
+            Problem(1, None, None, _("name a model (column model or model_id) or give "
+                    "hashrate_ths and power_w"))
         )  # fmt: skip
     if problems:
         raise BatchError(problems[:MAX_PROBLEMS])
@@ -271,9 +326,14 @@ def check_rows(
 ) -> Batch:
     """Every row checked (up to MAX_PROBLEMS problems reported together), then arrays."""
     if not items:
-        raise fail("the batch has no scenarios")
+        raise fail(_("the batch has no scenarios"))
     if len(items) > MAX_ROWS:
-        raise fail(f"{len(items):,} scenarios; the limit is {MAX_ROWS:,}: split the batch")
+        raise fail(
+            _(
+                "${count} scenarios; the limit is ${most}: split the batch",
+                mapping={"count": f"{len(items):,}", "most": f"{MAX_ROWS:,}"},
+            )
+        )
     index = ModelIndex.load(dbsession)
     base_common = services.pick(defaults, COMMON, services.COMMON_DEFAULTS)
     base_market = {n: v for n, v in services.pick(defaults, MARKET, {}).items()}
@@ -295,7 +355,10 @@ def check_rows(
             row_common = {**base_common, **services.pick(item, COMMON, {})}
             if "electricity_usd_per_kwh" not in row_common:
                 raise InvalidInput(
-                    "electricity_usd_per_kwh is needed: add the column or give a default",
+                    _(
+                        "${field} is needed: add the column or give a default",
+                        mapping={"field": "electricity_usd_per_kwh"},
+                    ),
                     "electricity_usd_per_kwh",
                 )
             row_market = {**base_market, **services.pick(item, MARKET, {})}
@@ -307,8 +370,11 @@ def check_rows(
                             row_market[name] = 0.0
                             continue
                         raise InvalidInput(
-                            f"{name} is needed: no market value is stored, so add the column "
-                            "or give a default",
+                            _(
+                                "${field} is needed: no market value is stored, so add the "
+                                "column or give a default",
+                                mapping={"field": name},
+                            ),
                             name,
                         )
                     row_market[name] = stored_value.value
@@ -316,12 +382,8 @@ def check_rows(
         except InvalidInput as error:
             name = error.field
             column = positions.get(name) if positions else None
-            message = error.message
-            if name and message.startswith(name + " "):
-                message = message[len(name) + 1 :]
-            elif name and message.startswith(name + ": "):
-                message = message[len(name) + 2 :]
-            problems.append(Problem(number, column, name, message))
+            message, bare = without_field(error.message, name)
+            problems.append(Problem(number, column, name, message, bare))
             if len(problems) >= MAX_PROBLEMS:
                 raise BatchError(problems, more=True) from None
             continue
@@ -409,16 +471,26 @@ def from_grid(dbsession, data: Mapping, stored) -> Batch:
     prices = list(grid.get("btc_prices_usd") or [])
     rates = list(grid.get("electricity_usd_per_kwh") or [])
     if not models:
-        raise fail("grid.models: choose at least one model", name="grid.models")
+        raise fail(_("grid.models: choose at least one model"), name="grid.models")
     for name, axis in (("grid.models", models), ("grid.btc_prices_usd", prices),
                        ("grid.electricity_usd_per_kwh", rates)):  # fmt: skip
         if len(axis) > MAX_GRID_VALUES:
-            raise fail(f"at most {MAX_GRID_VALUES} values", name=name)
+            raise fail(_("at most ${most} values", mapping={"most": MAX_GRID_VALUES}), name=name)
+
     total = len(models) * max(1, len(prices)) * max(1, len(rates))
     if total > MAX_ROWS:
         raise fail(
-            f"{len(models)} models x {max(1, len(prices))} prices x {max(1, len(rates))} rates "
-            f"is {total:,} scenarios; the limit is {MAX_ROWS:,}",
+            _(
+                "${models} models x ${prices} prices x ${rates} rates is ${total} scenarios; "
+                "the limit is ${most}",
+                mapping={
+                    "models": len(models),
+                    "prices": max(1, len(prices)),
+                    "rates": max(1, len(rates)),
+                    "total": f"{total:,}",
+                    "most": f"{MAX_ROWS:,}",
+                },
+            ),
             name="grid",
         )
     items = []

@@ -25,10 +25,13 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import sqlalchemy as sa
+from pyramid.i18n import TranslationString, TranslationStringFactory
 from sqlalchemy.orm import selectinload
 
 from hashinsight_core.exceptions import Conflict, InvalidInput
 from plugins.calculator.models import COOLING_TYPES, AsicModel, AsicPowerMode
+
+_ = TranslationStringFactory("hashinsight")
 
 SEED_FILE = Path(__file__).parent / "data" / "asic_models.csv"
 
@@ -142,7 +145,7 @@ def spec_of(model: AsicModel) -> ModelSpec:
 def parse_number(value, field: str) -> float:
     """A JSON number or the text a person typed ("3500", "3,500", "1.5e3") -> a finite float."""
     if isinstance(value, bool):  # True is an int in Python, and never a hashrate
-        raise InvalidInput(f"{field} must be a number", field)
+        raise InvalidInput(_("${field} must be a number", mapping={"field": field}), field)
     if isinstance(value, int | float):
         number = float(value)
     else:
@@ -151,55 +154,84 @@ def parse_number(value, field: str) -> float:
         if _THOUSANDS.match(text):
             text = text.replace(",", "")
         if not text:
-            raise InvalidInput(f"{field} is needed", field)
+            raise InvalidInput(_("${field} is needed", mapping={"field": field}), field)
         try:
             number = float(text)
         except ValueError:
             raise InvalidInput(
-                f"{field} must be a number (use a dot for decimals), not '{text[:40]}'", field
+                _(
+                    "${field} must be a number (use a dot for decimals), not '${text}'",
+                    mapping={"field": field, "text": text[:40]},
+                ),
+                field,
             ) from None
     if not math.isfinite(number):
-        raise InvalidInput(f"{field} must be a finite number (not NaN or infinity)", field)
+        raise InvalidInput(
+            _("${field} must be a finite number (not NaN or infinity)", mapping={"field": field}),
+            field,
+        )
     return number
 
 
 def _positive(value, field: str, maximum: float, unit: str) -> float:
     number = parse_number(value, field)
     if number <= 0:
-        raise InvalidInput(f"{field} must be greater than 0", field)
+        raise InvalidInput(_("${field} must be greater than 0", mapping={"field": field}), field)
     if number > maximum:
         raise InvalidInput(
-            f"{field} must be at most {maximum:,.0f} {unit} for one machine; check the units",
+            _(
+                "${field} must be at most ${maximum} ${unit} for one machine; check the units",
+                mapping={"field": field, "maximum": f"{maximum:,.0f}", "unit": unit},
+            ),
             field,
         )
     return number
 
 
+def efficiency_message(power_w: float, hashrate_ths: float, efficiency: float, field: str):
+    return _(
+        "${field}: ${power} W for ${hashrate} TH/s is ${efficiency} J/TH; a SHA-256 miner "
+        "uses between ${low} and ${high} J/TH, so check the units",
+        mapping={
+            "field": field,
+            "power": f"{power_w:g}",
+            "hashrate": f"{hashrate_ths:g}",
+            "efficiency": f"{efficiency:.3g}",
+            "low": f"{MIN_J_PER_TH:g}",
+            "high": f"{MAX_J_PER_TH:,.0f}",
+        },
+    )
+
+
 def _check_efficiency(hashrate_ths: float, power_w: float, field: str) -> None:
     efficiency = power_w / hashrate_ths
     if not MIN_J_PER_TH <= efficiency <= MAX_J_PER_TH:
-        raise InvalidInput(
-            f"{power_w:g} W for {hashrate_ths:g} TH/s is {efficiency:.3g} J/TH; a SHA-256 miner "
-            f"uses between {MIN_J_PER_TH:g} and {MAX_J_PER_TH:,.0f} J/TH, so check the units",
-            field,
-        )
+        raise InvalidInput(efficiency_message(power_w, hashrate_ths, efficiency, field), field)
 
 
 def _text(value, field: str, limit: int, *, required=False, multiline=False) -> str:
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise InvalidInput(f"{field} must be text", field)
+        raise InvalidInput(_("${field} must be text", mapping={"field": field}), field)
     if multiline:  # browsers send a textarea's line breaks as CRLF
         text = value.replace("\r\n", "\n").replace("\r", "\n").strip()
     else:
         text = " ".join(value.split())
     if required and not text:
-        raise InvalidInput(f"{field} is needed", field)
+        raise InvalidInput(_("${field} is needed", mapping={"field": field}), field)
     if len(text) > limit:
-        raise InvalidInput(f"{field} must be at most {limit:,} characters", field)
+        raise InvalidInput(
+            _(
+                "${field} must be at most ${most} characters",
+                mapping={"field": field, "most": f"{limit:,}"},
+            ),
+            field,
+        )
     if _CONTROL.search(text) or (not multiline and _LINE_BREAK.search(text)):
-        raise InvalidInput(f"{field} must not contain control characters", field)
+        raise InvalidInput(
+            _("${field} must not contain control characters", mapping={"field": field}), field
+        )
     return text
 
 
@@ -209,7 +241,13 @@ def _year(value, field: str = "release_year") -> int | None:
     number = parse_number(value, field)
     last = dt.date.today().year + 2  # machines are announced before they ship
     if not number.is_integer() or not FIRST_YEAR <= number <= last:
-        raise InvalidInput(f"{field} must be a year between {FIRST_YEAR} and {last}", field)
+        raise InvalidInput(
+            _(
+                "${field} must be a year between ${first} and ${last}",
+                mapping={"field": field, "first": FIRST_YEAR, "last": last},
+            ),
+            field,
+        )
     return int(number)
 
 
@@ -225,16 +263,27 @@ def _flag(value, field: str, default: bool) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise InvalidInput(f"{field} must be true or false, not '{text[:20]}'", field)
+    raise InvalidInput(
+        _(
+            "${field} must be true or false, not '${text}'",
+            mapping={"field": field, "text": text[:20]},
+        ),
+        field,
+    )
 
 
 def _cooling(value) -> str:
     text = str(value if value is not None else "").strip().lower()
     if text not in COOLING_TYPES:
-        shown = f"'{text[:20]}'" if text else "nothing"
-        raise InvalidInput(
-            f"cooling must be one of {', '.join(COOLING_TYPES)} (got {shown})", "cooling"
-        )
+        types = ", ".join(COOLING_TYPES)
+        if text:
+            message = _(
+                "cooling must be one of ${types} (got '${text}')",
+                mapping={"types": types, "text": text[:20]},
+            )
+        else:
+            message = _("cooling must be one of ${types} (got nothing)", mapping={"types": types})
+        raise InvalidInput(message, "cooling")
     return text
 
 
@@ -254,22 +303,31 @@ def clean_modes(
     if raws is None:
         return ()
     if not isinstance(raws, list | tuple):
-        raise InvalidInput("power_modes must be a list", "power_modes")
+        raise InvalidInput(_("power_modes must be a list"), "power_modes")
     if len(raws) > MAX_MODES:
-        raise InvalidInput(f"at most {MAX_MODES} power modes per model", "power_modes")
+        raise InvalidInput(
+            _("at most ${most} power modes per model", mapping={"most": MAX_MODES}), "power_modes"
+        )
     modes: list[ModeSpec] = []
     seen: dict[str, int] = {}
     for index, raw in enumerate(raws):
         if not isinstance(raw, Mapping):
-            raise InvalidInput("each power mode must be an object", field_of(index, "name"))
+            raise InvalidInput(_("each power mode must be an object"), field_of(index, "name"))
         name_field = field_of(index, "name")
         name = _text(raw.get("name"), name_field, MAX_MODE_NAME, required=True)
         if _MODE_FORBIDDEN & set(name):
-            raise InvalidInput(f"{name_field} must not contain ':', ';' or '*'", name_field)
+            raise InvalidInput(
+                _("${field} must not contain ':', ';' or '*'", mapping={"field": name_field}),
+                name_field,
+            )
         if name.casefold() in seen:
             first = seen[name.casefold()]
             raise InvalidInput(
-                f"{name_field}: the name '{name}' is used twice (also mode {first})", name_field
+                _(
+                    "${field}: the name '${name}' is used twice (also mode ${first})",
+                    mapping={"field": name_field, "name": name, "first": first},
+                ),
+                name_field,
             )
         seen[name.casefold()] = index + 1
         hashrate = _positive(
@@ -283,8 +341,10 @@ def clean_modes(
     defaults = [i for i, mode in enumerate(modes) if mode.is_default]
     if len(defaults) > 1:
         raise InvalidInput(
-            f"only one power mode can be the default (modes {defaults[0] + 1} and "
-            f"{defaults[1] + 1} both are)",
+            _(
+                "only one power mode can be the default (modes ${first} and ${second} both are)",
+                mapping={"first": defaults[0] + 1, "second": defaults[1] + 1},
+            ),
             field_of(defaults[1], "is_default"),
         )
     return tuple(modes)
@@ -329,32 +389,69 @@ def clean_model(
 # --- CSV -----------------------------------------------------------------------------------
 
 
+def english(message) -> str:
+    """A message's English text with its values filled in (a plain string as it is)."""
+    return message.interpolate() if isinstance(message, TranslationString) else str(message)
+
+
 @dataclass(frozen=True)
 class Problem:
     row: int | None  # as a spreadsheet counts: the header is row 1
     column: str | None
-    message: str
+    message: str | TranslationString
 
-    def __str__(self) -> str:
+    def text(self, translate=english) -> str:
+        """Where and what, in the language of ``translate`` (``request.localizer.translate``)."""
         where = []
         if self.row is not None:
-            where.append(f"row {self.row}")
+            where.append(translate(_("row ${row}", mapping={"row": self.row})))
         if self.column:
-            where.append(f"column {self.column}")
-        return f"{', '.join(where)}: {self.message}" if where else self.message
+            where.append(translate(_("column ${column}", mapping={"column": self.column})))
+        return placed(where, translate(self.message), translate)
+
+    def __str__(self) -> str:
+        return self.text()
+
+
+def placed(where: list[str], message: str, translate=english) -> str:
+    """``row 3, column B: message`` in the reader's language (``where`` already is)."""
+    if not where:
+        return message
+    text = where[0]
+    for part in where[1:]:
+        text = translate(_("${first}, ${second}", mapping={"first": text, "second": part}))
+    return translate(_("${where}: ${problem}", mapping={"where": text, "problem": message}))
+
+
+def summary(problems: list, more: bool, translate=english) -> str:
+    """The first problem, and how many more there are."""
+    text = problems[0].text(translate)
+    if len(problems) > 1 or more:
+        extra = f"{len(problems) - 1}{'+' if more else ''}"
+        if extra == "1":
+            tail = _("(and 1 more problem)")
+        else:
+            tail = _("(and ${count} more problems)", mapping={"count": extra})
+        text += " " + translate(tail)
+    return text
 
 
 class CatalogueFileError(InvalidInput):
-    """A CSV file that cannot be imported; ``problems`` names each row and column."""
+    """A CSV file that cannot be imported; ``problems`` names each row and column. Pages
+    show ``text(request.localizer.translate)`` or the problems one by one."""
 
     def __init__(self, problems: list[Problem], more: bool = False):
         self.problems = problems
         self.more = more
-        message = str(problems[0])
-        if len(problems) > 1 or more:
-            extra = f"{len(problems) - 1}{'+' if more else ''}"
-            message += f" (and {extra} more problem{'s' if extra != '1' else ''})"
+        first = problems[0]
+        if len(problems) == 1 and not more and first.row is None and not first.column:
+            message = first.message  # translatable as it is
+        else:
+            message = summary(problems, more)
         super().__init__(message, "file")
+
+    def text(self, translate=english) -> str:
+        return summary(self.problems, self.more, translate)
 
 
 def format_number(value: float) -> str:
@@ -379,8 +476,11 @@ def parse_modes(text: str) -> list[dict]:
         parts = [p.strip() for p in entry.split(":")]
         if len(parts) != 3:
             raise InvalidInput(
-                f"mode {len(raws) + 1} '{entry[:40]}' must be name:hashrate_ths:power_w "
-                "(for example eco:180:2900; a * after the name marks the default)",
+                _(
+                    "mode ${number} '${entry}' must be name:hashrate_ths:power_w "
+                    "(for example eco:180:2900; a * after the name marks the default)",
+                    mapping={"number": len(raws) + 1, "entry": entry[:40]},
+                ),
                 "power_modes",
             )
         name, hashrate, power = parts
@@ -438,47 +538,56 @@ def _decode(data: bytes | str) -> str:
         raise CatalogueFileError([Problem(None, None, _too_big(len(data)))])
     if data.startswith(b"PK\x03\x04") or data.startswith(b"\xd0\xcf\x11\xe0"):
         raise CatalogueFileError(
-            [Problem(None, None, "this is a spreadsheet file, not CSV: save it as 'CSV UTF-8'")]
+            [Problem(None, None, _("this is a spreadsheet file, not CSV: save it as 'CSV UTF-8'"))]
         )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         row = data[: error.start].count(b"\n") + 1
         raise CatalogueFileError(
-            [Problem(row, None, "the file is not UTF-8 text: save it as 'CSV UTF-8'")]
+            [Problem(row, None, _("the file is not UTF-8 text: save it as 'CSV UTF-8'"))]
         ) from None
 
 
-def _too_big(size: int) -> str:
-    return (
-        f"the file is {size:,} bytes; the limit is {MAX_CSV_BYTES:,} bytes "
-        f"(at most {MAX_CSV_ROWS:,} models): split it"
+def _too_big(size: int):
+    return _(
+        "the file is ${size} bytes; the limit is ${limit} bytes (at most ${rows} models): split it",
+        mapping={"size": f"{size:,}", "limit": f"{MAX_CSV_BYTES:,}", "rows": f"{MAX_CSV_ROWS:,}"},
+    )
+
+
+def unknown_column(name: str, columns) -> TranslationString:
+    if name:
+        return _(
+            "unknown column '${name}'; the columns are ${columns}",
+            mapping={"name": name[:40], "columns": ", ".join(columns)},
+        )
+    return _(
+        "a column has no name; the columns are ${columns}", mapping={"columns": ", ".join(columns)}
     )
 
 
 def _header(cells: list[str]) -> list[str]:
+
     names = [cell.strip().lower() for cell in cells]
     if len(names) == 1 and ";" in names[0]:
         raise CatalogueFileError(
-            [Problem(1, None, "columns must be separated by commas, not semicolons")]
+            [Problem(1, None, _("columns must be separated by commas, not semicolons"))]
         )
     problems = []
     for name in names:
         if name not in CSV_COLUMNS:
-            shown = f"'{name[:40]}'" if name else "an empty name"
-            problems.append(
-                Problem(
-                    1,
-                    name[:40] or None,
-                    f"unknown column {shown}; the columns are {', '.join(CSV_COLUMNS)}",
-                )
-            )
+            problems.append(Problem(1, name[:40] or None, unknown_column(name, CSV_COLUMNS)))
     for name in sorted(set(names)):
         if name and names.count(name) > 1:
-            problems.append(Problem(1, name, f"column '{name}' appears twice"))
+            problems.append(
+                Problem(1, name, _("column '${name}' appears twice", mapping={"name": name}))
+            )
     for name in REQUIRED_COLUMNS:
         if name not in names:
-            problems.append(Problem(1, name, f"column '{name}' is missing"))
+            problems.append(
+                Problem(1, name, _("column '${name}' is missing", mapping={"name": name}))
+            )
     if problems:
         raise CatalogueFileError(problems)
     return names
@@ -489,7 +598,9 @@ def read_csv(data: bytes | str) -> list[ModelSpec]:
     and column (up to ``MAX_PROBLEMS``), so nothing is stored from a file with a mistake."""
     text = _decode(data)
     if "\x00" in text:
-        raise CatalogueFileError([Problem(None, None, "the file contains NUL bytes: is it CSV?")])
+        raise CatalogueFileError(
+            [Problem(None, None, _("the file contains NUL bytes: is it CSV?"))]
+        )
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     specs: list[ModelSpec] = []
     problems: list[Problem] = []
@@ -506,7 +617,10 @@ def read_csv(data: bytes | str) -> list[ModelSpec]:
                             Problem(
                                 1,
                                 None,
-                                "the first row must name the columns: " + ",".join(CSV_COLUMNS),
+                                _(
+                                    "the first row must name the columns: ${columns}",
+                                    mapping={"columns": ",".join(CSV_COLUMNS)},
+                                ),
                             )
                         ]
                     )
@@ -516,11 +630,27 @@ def read_csv(data: bytes | str) -> list[ModelSpec]:
                 continue  # blank lines, e.g. at the end
             if len(specs) + len(problems) >= MAX_CSV_ROWS:
                 raise CatalogueFileError(
-                    [Problem(row, None, f"more than {MAX_CSV_ROWS:,} models: split the file")]
+                    [
+                        Problem(
+                            row,
+                            None,
+                            _(
+                                "more than ${most} models: split the file",
+                                mapping={"most": f"{MAX_CSV_ROWS:,}"},
+                            ),
+                        )
+                    ]
                 )
             if len(cells) != len(header):
                 problems.append(
-                    Problem(row, None, f"expected {len(header)} values, found {len(cells)}")
+                    Problem(
+                        row,
+                        None,
+                        _(
+                            "expected ${expected} values, found ${found}",
+                            mapping={"expected": len(header), "found": len(cells)},
+                        ),
+                    )
                 )
             else:
                 spec = _read_row(dict(zip(header, cells, strict=True)), row, problems)
@@ -528,7 +658,12 @@ def read_csv(data: bytes | str) -> list[ModelSpec]:
                     if spec.key in first_row:
                         problems.append(
                             Problem(
-                                row, "model", f"{spec.name} is already on row {first_row[spec.key]}"
+                                row,
+                                "model",
+                                _(
+                                    "${name} is already on row ${row}",
+                                    mapping={"name": spec.name, "row": first_row[spec.key]},
+                                ),
                             )
                         )
                     else:
@@ -537,22 +672,28 @@ def read_csv(data: bytes | str) -> list[ModelSpec]:
             if len(problems) >= MAX_PROBLEMS:
                 raise CatalogueFileError(problems, more=True)
     except csv.Error as error:
-        problems.append(Problem(row + 1, None, f"the CSV is malformed: {error}"))
+        problems.append(
+            Problem(row + 1, None, _("the CSV is malformed: ${error}", mapping={"error": error}))
+        )
     if header is None:
         raise CatalogueFileError(
             [
                 Problem(
                     None,
                     None,
-                    "the file is empty; the first row must name the columns: "
-                    + ",".join(CSV_COLUMNS),
+                    _(
+                        "the file is empty; the first row must name the columns: ${columns}",
+                        mapping={"columns": ",".join(CSV_COLUMNS)},
+                    ),
                 )
             ]
         )
     if problems:
         raise CatalogueFileError(problems)
     if not specs:
-        raise CatalogueFileError([Problem(None, None, "the file has no models, only the header")])
+        raise CatalogueFileError(
+            [Problem(None, None, _("the file has no models, only the header"))]
+        )
     return specs
 
 
@@ -648,7 +789,13 @@ def existing_by_key(dbsession) -> dict[tuple[str, str], AsicModel]:
 def _check_free(dbsession, spec: ModelSpec, own_id: int | None = None) -> None:
     other = find_by_name(dbsession, spec.vendor, spec.model)
     if other is not None and other.id != own_id:
-        raise Conflict(f"{other.name} is already in the catalogue (id {other.id})", "model")
+        raise Conflict(
+            _(
+                "${name} is already in the catalogue (id ${id})",
+                mapping={"name": other.name, "id": other.id},
+            ),
+            "model",
+        )
 
 
 def _set_modes(model: AsicModel, modes: Sequence[ModeSpec]) -> None:

@@ -21,6 +21,9 @@ from dataclasses import MISSING, dataclass, fields, replace
 from typing import Any
 
 import numpy as np
+from translationstring import TranslationStringFactory
+
+_ = TranslationStringFactory("hashinsight")  # translationstring: no Pyramid here
 
 SECONDS_PER_DAY = 86_400
 HASHES_PER_DIFFICULTY_1 = 2**32
@@ -55,10 +58,11 @@ ArrayLike = Any  # a number, a sequence of numbers or a numpy array
 
 
 class InputError(ValueError):
-    """A bad input; ``field`` names it so forms and APIs can point at it."""
+    """A bad input; ``field`` names it so forms and APIs can point at it. ``message`` is a
+    translation string (shown in the reader's language); ``str()`` is its English text."""
 
-    def __init__(self, message: str, field: str):
-        super().__init__(message)
+    def __init__(self, message, field: str):
+        super().__init__(message.interpolate() if hasattr(message, "interpolate") else message)
         self.message = message
         self.field = field
 
@@ -70,25 +74,40 @@ def _number(value, field: str, *, minimum: float = 0.0, maximum: float) -> np.nd
     try:
         array = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        raise InputError(f"{field} must be a number", field) from None
+        raise InputError(_("${field} must be a number", mapping={"field": field}), field) from None
     if array.size == 0:
-        raise InputError(f"{field} must not be empty", field)
+        raise InputError(_("${field} must not be empty", mapping={"field": field}), field)
     low, high = (float(array), float(array)) if array.ndim == 0 else (array.min(), array.max())
     if not (np.isfinite(low) and np.isfinite(high)):
-        raise InputError(f"{field} must be a finite number (not NaN or infinity)", field)
+        raise InputError(
+            _("${field} must be a finite number (not NaN or infinity)", mapping={"field": field}),
+            field,
+        )
     if low < minimum:
         if minimum == 0:
-            raise InputError(f"{field} must not be negative", field)
-        raise InputError(f"{field} must be at least {minimum:g}", field)
+            raise InputError(_("${field} must not be negative", mapping={"field": field}), field)
+        raise InputError(
+            _(
+                "${field} must be at least ${minimum}",
+                mapping={"field": field, "minimum": f"{minimum:g}"},
+            ),
+            field,
+        )
     if high > maximum:
-        raise InputError(f"{field} must be at most {maximum:g}", field)
+        raise InputError(
+            _(
+                "${field} must be at most ${maximum}",
+                mapping={"field": field, "maximum": f"{maximum:g}"},
+            ),
+            field,
+        )
     return array
 
 
 def _height(value, field: str = "block_height") -> np.ndarray:
     array = _number(value, field, maximum=MAX_BLOCK_HEIGHT)
     if np.any(array != np.floor(array)):
-        raise InputError(f"{field} must be a whole number", field)
+        raise InputError(_("${field} must be a whole number", mapping={"field": field}), field)
     return array.astype(np.int64)
 
 
@@ -216,10 +235,10 @@ def btc_per_day_from_hashprice(
         index = _number(hashprice_btc_per_th_day, "hashprice_btc_per_th_day", maximum=1e6)
         return _out(hashrate * index)
     if hashprice_usd_per_th_day is None:
-        raise InputError("a hashprice in BTC or USD per TH/day is needed", "hashprice")
+        raise InputError(_("a hashprice in BTC or USD per TH/day is needed"), "hashprice")
     index = _number(hashprice_usd_per_th_day, "hashprice_usd_per_th_day", maximum=1e9)
     if btc_price_usd is None:
-        raise InputError("btc_price_usd is needed for a hashprice in USD", "btc_price_usd")
+        raise InputError(_("btc_price_usd is needed for a hashprice in USD"), "btc_price_usd")
     price = _number(btc_price_usd, "btc_price_usd", minimum=1e-9, maximum=MAX_BTC_PRICE_USD)
     return _out(hashrate * index / price)
 
@@ -240,7 +259,9 @@ def btc_per_day_realized(hashrate_ths, realized_btc, realized_days, realized_has
             realized_hashrate_ths, "realized_hashrate_ths", minimum=1e-12, maximum=MAX_HASHRATE_THS
         )
     elif np.any(hashrate <= 0):
-        raise InputError("realized_hashrate_ths is needed when hashrate_ths is 0", "hashrate_ths")
+        raise InputError(
+            _("realized_hashrate_ths is needed when hashrate_ths is 0"), "hashrate_ths"
+        )
     return _out(paid / days / earning * hashrate)
 
 
@@ -365,7 +386,7 @@ def compare_revenue_methods(
         add("hashprice_index", value, "gross", True, "published_index")
     if realized_btc is not None:
         if realized_days is None:
-            raise InputError("realized_days is needed with realized_btc", "realized_days")
+            raise InputError(_("realized_days is needed with realized_btc"), "realized_days")
         value = btc_per_day_realized(hashrate, realized_btc, realized_days, realized_hashrate_ths)
         add("realized_payouts", value, "net", True, "pool_payouts_net_of_fee")
 
@@ -449,10 +470,12 @@ class Scenario:
         names = {f.name for f in fields(cls)}
         for key in values:
             if key not in names:
-                raise InputError(f"{key} is not a calculator input", key)
+                raise InputError(
+                    _("${field} is not a calculator input", mapping={"field": key}), key
+                )
         for f in fields(cls):
             if f.default is MISSING and f.name not in values:
-                raise InputError(f"{f.name} is needed", f.name)
+                raise InputError(_("${field} is needed", mapping={"field": f.name}), f.name)
         return cls(**values)
 
     def replace(self, **changes) -> Scenario:
@@ -476,7 +499,7 @@ class Scenario:
             values["shape"] = np.broadcast_shapes(*(v.shape for v in values.values()))
         except ValueError:
             raise InputError(
-                "the input arrays do not have matching shapes", "hashrate_ths"
+                _("the input arrays do not have matching shapes"), "hashrate_ths"
             ) from None
         return values
 

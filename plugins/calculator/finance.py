@@ -8,8 +8,11 @@ row or on ten thousand at once and returns one value per row.
 from __future__ import annotations
 
 import numpy as np
+from translationstring import TranslationStringFactory
 
 from plugins.calculator.engine import InputError, _out
+
+_ = TranslationStringFactory("hashinsight")  # translationstring: no Pyramid here
 
 # The IRR is searched between these per-period rates: -99 % (all but lost) and +1,000 %.
 IRR_LOW = -0.99
@@ -21,11 +24,11 @@ def _flows(cashflows) -> np.ndarray:
     try:
         flows = np.asarray(cashflows, dtype=float)
     except (TypeError, ValueError):
-        raise InputError("cash flows must be numbers", "cashflows") from None
+        raise InputError(_("cash flows must be numbers"), "cashflows") from None
     if flows.ndim == 0 or flows.shape[-1] == 0:
-        raise InputError("cash flows need at least one period", "cashflows")
+        raise InputError(_("cash flows need at least one period"), "cashflows")
     if not np.all(np.isfinite(flows)):
-        raise InputError("cash flows must be finite numbers", "cashflows")
+        raise InputError(_("cash flows must be finite numbers"), "cashflows")
     return flows
 
 
@@ -34,7 +37,7 @@ def period_rate(annual_rate, periods_per_year: float = 12.0):
     ``(1 + r) ** (1 / periods_per_year) - 1``."""
     rate = np.asarray(annual_rate, dtype=float)
     if np.any(rate <= -1) or not np.all(np.isfinite(rate)):
-        raise InputError("the discount rate must be above -100 %", "discount_rate_annual")
+        raise InputError(_("the discount rate must be above -100 %"), "discount_rate_annual")
     return _out(np.power(1.0 + rate, 1.0 / periods_per_year) - 1.0)
 
 
@@ -62,7 +65,7 @@ def npv(rate, cashflows):
     flows = _flows(cashflows)
     r = np.asarray(rate, dtype=float)
     if np.any(r <= -1) or not np.all(np.isfinite(r)):
-        raise InputError("the discount rate must be above -100 %", "rate")
+        raise InputError(_("the discount rate must be above -100 %"), "rate")
     shape = np.broadcast_shapes(flows.shape[:-1], r.shape)
     flows = np.broadcast_to(flows, (*shape, flows.shape[-1]))
     return _out(_npv_at(flows, np.broadcast_to(r, shape)))
@@ -87,7 +90,7 @@ def irr(cashflows, *, low: float = IRR_LOW, high: float = IRR_HIGH):
     f_hi = _npv_at(flows, hi)
     found = np.sign(f_lo) * np.sign(f_hi) <= 0
     # About 50 halvings take an interval of 11 to 1e-14.
-    for _ in range(200):
+    for _step in range(200):
         if np.all(hi - lo <= IRR_TOLERANCE * (1.0 + np.abs(lo))):
             break
         mid = 0.5 * (lo + hi)

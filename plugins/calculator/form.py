@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from pyramid.i18n import TranslationStringFactory
+
 from hashinsight_core.exceptions import InvalidInput
 from plugins.calculator import services
 from plugins.calculator.services import Limit
+
+_ = TranslationStringFactory("hashinsight")
 
 # Field -> default shown on a first visit ("" = empty).
 DEFAULTS = {
@@ -86,15 +90,21 @@ def parse_compare(text: str) -> list[dict]:
         part = part.strip()
         if not part:
             continue
-        ident, _, mode = part.partition(":")
+        ident, _colon, mode = part.partition(":")
         if not ident.strip().isdigit():
-            raise InvalidInput(f"compare: '{part[:40]}' is not a model from the list", "compare")
+            raise InvalidInput(
+                _("compare: '${part}' is not a model from the list", mapping={"part": part[:40]}),
+                "compare",
+            )
         entry = {"model_id": int(ident)}
         if mode.strip():
             entry["mode"] = mode.strip()
         out.append(entry)
     if len(out) > MAX_COMPARE:
-        raise InvalidInput(f"compare: at most {MAX_COMPARE} models side by side", "compare")
+        raise InvalidInput(
+            _("compare: at most ${most} models side by side", mapping={"most": MAX_COMPARE}),
+            "compare",
+        )
     return out
 
 
@@ -119,7 +129,8 @@ def body_from_form(values: Mapping[str, str], example_capex: bool = True) -> dic
     primary: dict = {}
     if _given(values, "model"):
         if not values["model"].isdigit():
-            raise InvalidInput("model: choose a model from the list", "model")
+            raise InvalidInput(_("model: choose a model from the list"), "model")
+
         primary["model_id"] = int(values["model"])
         if _given(values, "mode"):
             primary["mode"] = values["mode"]

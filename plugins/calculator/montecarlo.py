@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+from translationstring import TranslationStringFactory
 
 from plugins.calculator.engine import (
     DAYS_PER_MONTH,
@@ -29,6 +30,8 @@ from plugins.calculator.engine import (
     _Record,
 )
 from plugins.calculator.projection import ProjectionSettings, project
+
+_ = TranslationStringFactory("hashinsight")  # translationstring: no Pyramid here
 
 MAX_PATHS = 100_000
 PERCENTILES = (10, 50, 90)
@@ -56,7 +59,9 @@ class MarketModel(_Record):
         for name in ("price_drift", "hashrate_drift", "price_volatility",
                      "hashrate_volatility", "correlation"):  # fmt: skip
             if np.ndim(getattr(self, name)) != 0:
-                raise InputError(f"{name} must be a single number", name)
+                raise InputError(
+                    _("${field} must be a single number", mapping={"field": name}), name
+                )
         return self
 
 
@@ -132,17 +137,19 @@ def monte_carlo(
     settings = settings or ProjectionSettings()
     model = (model or MarketModel()).checked()
     if isinstance(paths, bool) or not isinstance(paths, (int, np.integer)):
-        raise InputError("paths must be a whole number", "paths")
+        raise InputError(_("paths must be a whole number"), "paths")
     if not 1 <= paths <= MAX_PATHS:
-        raise InputError(f"paths must be between 1 and {MAX_PATHS:,}", "paths")
+        raise InputError(
+            _("paths must be between 1 and ${most}", mapping={"most": f"{MAX_PATHS:,}"}), "paths"
+        )
     checked = scenario.checked()
     if checked["shape"] != ():
-        raise InputError("the Monte Carlo runs one scenario at a time", "scenario")
+        raise InputError(_("the Monte Carlo runs one scenario at a time"), "scenario")
     if settings.price_path_usd is not None:
-        raise InputError("the Monte Carlo makes its own price paths", "price_path_usd")
+        raise InputError(_("the Monte Carlo makes its own price paths"), "price_path_usd")
     months = settings.months
     if isinstance(months, bool) or not isinstance(months, (int, np.integer)):
-        raise InputError("months must be a whole number", "months")
+        raise InputError(_("months must be a whole number"), "months")
     price_factor, hash_growth = simulate_market(model, int(months), paths, seed)
     price0 = float(checked["btc_price_usd"])
     run = project(
@@ -210,15 +217,15 @@ def fit_market_model(prices, hashrates, *, step_days: int = 1) -> MarketModel:
     price = _number(prices, "prices", minimum=1e-12, maximum=1e15)
     hashrate = _number(hashrates, "hashrates", minimum=1e-12, maximum=1e30)
     if price.ndim != 1 or price.shape != hashrate.shape:
-        raise InputError("prices and hashrates must be two series of the same length", "prices")
+        raise InputError(_("prices and hashrates must be two series of the same length"), "prices")
     if isinstance(step_days, bool) or not isinstance(step_days, (int, np.integer)):
-        raise InputError("step_days must be a whole number", "step_days")
+        raise InputError(_("step_days must be a whole number"), "step_days")
     if step_days < 1:
-        raise InputError("step_days must be at least 1", "step_days")
+        raise InputError(_("step_days must be at least 1"), "step_days")
     sampled_price = np.log(price[::step_days])
     sampled_hash = np.log(hashrate[::step_days])
     if sampled_price.size < 3:
-        raise InputError("at least three steps of history are needed", "prices")
+        raise InputError(_("at least three steps of history are needed"), "prices")
     r_price = np.diff(sampled_price)
     r_hash = np.diff(sampled_hash)
     per_year = DAYS_PER_YEAR / step_days

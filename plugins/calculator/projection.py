@@ -19,6 +19,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
+from translationstring import TranslationStringFactory
 
 from plugins.calculator import finance
 from plugins.calculator.engine import (
@@ -40,6 +41,8 @@ from plugins.calculator.engine import (
     _Record,
     _subsidy_satoshi,
 )
+
+_ = TranslationStringFactory("hashinsight")  # translationstring: no Pyramid here
 
 MAX_MONTHS = 600
 MONTHS_PER_YEAR = DAYS_PER_YEAR / DAYS_PER_MONTH  # 12.175 months of 30 days in a year
@@ -157,7 +160,11 @@ def _month_path(value, field, full_shape, *, minimum, maximum):
         return np.broadcast_to(array, full_shape)
     except ValueError:
         raise InputError(
-            f"{field} must broadcast against (scenarios, months) = {full_shape}", field
+            _(
+                "${field} must broadcast against (scenarios, months) = ${shape}",
+                mapping={"field": field, "shape": full_shape},
+            ),
+            field,
         ) from None
 
 
@@ -168,9 +175,11 @@ def project(scenario: Scenario, settings: ProjectionSettings | None = None) -> P
     scen_shape = v.pop("shape")
     months = settings.months
     if isinstance(months, bool) or not isinstance(months, (int, np.integer)):
-        raise InputError("months must be a whole number", "months")
+        raise InputError(_("months must be a whole number"), "months")
     if not 1 <= months <= MAX_MONTHS:
-        raise InputError(f"months must be between 1 and {MAX_MONTHS}", "months")
+        raise InputError(
+            _("months must be between 1 and ${most}", mapping={"most": MAX_MONTHS}), "months"
+        )
     months = int(months)
 
     # The scenario axis is whatever the scenario fields and the paths' leading axes make.
@@ -186,10 +195,13 @@ def project(scenario: Scenario, settings: ProjectionSettings | None = None) -> P
         full = np.broadcast_shapes(*path_shapes, (months,))
     except ValueError:
         raise InputError(
-            "the growth or price paths do not match the scenarios and months", "price_path_usd"
+            _("the growth or price paths do not match the scenarios and months"), "price_path_usd"
         ) from None
     if full[-1] != months:
-        raise InputError(f"a monthly path must have {months} values", "price_path_usd")
+        raise InputError(
+            _("a monthly path must have ${months} values", mapping={"months": months}),
+            "price_path_usd",
+        )
     scen_shape = full[:-1]
     count = int(np.prod(scen_shape))
 
@@ -231,7 +243,7 @@ def project(scenario: Scenario, settings: ProjectionSettings | None = None) -> P
         prices = price0 * np.exp(np.concatenate([np.zeros((count, 1)), log_growth], axis=1))
     if not np.all(np.isfinite(prices)) or np.any(prices > 1e12):
         raise InputError(
-            "the price path grows beyond any meaningful price", "price_growth_per_month"
+            _("the price path grows beyond any meaningful price"), "price_growth_per_month"
         )
 
     difficulty0 = per_scenario("difficulty")
@@ -241,7 +253,7 @@ def project(scenario: Scenario, settings: ProjectionSettings | None = None) -> P
         try:
             network0 = np.broadcast_to(network0, scen_shape).reshape(count).astype(float)
         except ValueError:
-            raise InputError("network_hashrate_ths does not match the scenarios",
+            raise InputError(_("network_hashrate_ths does not match the scenarios"),
                              "network_hashrate_ths") from None  # fmt: skip
     else:
         network0 = difficulty0 * HASHES_PER_DIFFICULTY_1 / TARGET_BLOCK_SECONDS / 1e12
@@ -289,7 +301,7 @@ def _walk_chain(height0, difficulty0, network_hs, fees, k_daily, months):
     blocks_per_day_per_hs = SECONDS_PER_DAY / HASHES_PER_DIFFICULTY_1
 
     active = np.ones(count, dtype=bool)
-    for _ in range(10 * (months * 3 + 10)):
+    for _step in range(10 * (months * 3 + 10)):
         if not active.any():
             break
         rate = h * blocks_per_day_per_hs / d  # blocks a day right now
@@ -350,7 +362,7 @@ def _walk_chain(height0, difficulty0, network_hs, fees, k_daily, months):
             month_end[i] += DAYS_PER_MONTH
             k[i] = k_daily[i, month[i]]
     else:  # pragma: no cover - the bound is far above any horizon's event count
-        raise InputError("the projection did not converge", "months")
+        raise InputError(_("the projection did not converge"), "months")
 
     return {
         "reward_over_d": reward_over_d,

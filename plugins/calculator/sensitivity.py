@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
+from translationstring import TranslationStringFactory
 
 from plugins.calculator.engine import (
     DAYS_PER_MONTH,
@@ -22,6 +23,8 @@ from plugins.calculator.engine import (
     quote,
 )
 from plugins.calculator.projection import MAX_GROWTH, MIN_GROWTH, ProjectionSettings, project
+
+_ = TranslationStringFactory("hashinsight")  # translationstring: no Pyramid here
 
 STEPS = (0.10, 0.25)
 # Inputs a tornado looks at; those at 0 are left out (a percentage of nothing moves nothing).
@@ -85,7 +88,7 @@ def tornado(
     """
     checked = scenario.checked()
     if checked["shape"] != ():
-        raise InputError("the tornado runs one scenario at a time", "scenario")
+        raise InputError(_("the tornado runs one scenario at a time"), "scenario")
     sizes = _number(steps, "steps", minimum=1e-6, maximum=0.99)
     sizes = [float(s) for s in np.atleast_1d(sizes)]
     names = list(inputs) if inputs is not None else list(DEFAULT_INPUTS)
@@ -94,9 +97,11 @@ def tornado(
     known = {f.name for f in fields(Scenario)} | set(SETTINGS_INPUTS)
     for name in names:
         if name not in known:
-            raise InputError(f"{name} is not a calculator input", "inputs")
+            raise InputError(
+                _("${field} is not a calculator input", mapping={"field": name}), "inputs"
+            )
         if name == "block_height":
-            raise InputError("block_height cannot be moved by a percentage", "inputs")
+            raise InputError(_("block_height cannot be moved by a percentage"), "inputs")
 
     def base_of(name):
         if name in SETTINGS_INPUTS:

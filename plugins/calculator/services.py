@@ -20,11 +20,14 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 import sqlalchemy as sa
+from pyramid.i18n import TranslationStringFactory
 from sqlalchemy.orm import selectinload
 
 from hashinsight_core.exceptions import InvalidInput
 from plugins.calculator import catalogue, engine
 from plugins.calculator.models import AsicModel
+
+_ = TranslationStringFactory("hashinsight")
 
 # --------------------------------------------------------------------------------------------
 # The original single-day estimate (its page form and API keep working)
@@ -50,11 +53,14 @@ def parse_number(text: str, field: str) -> float:
     if _THOUSANDS.match(text):
         text = text.replace(",", "")
     if not text:
-        raise InvalidInput(f"{field} is needed", field)
+        raise InvalidInput(_("${field} is needed", mapping={"field": field}), field)
     try:
         return float(text)
     except ValueError:
-        raise InvalidInput(f"{field} must be a number (use a dot for decimals)", field) from None
+        raise InvalidInput(
+            _("${field} must be a number (use a dot for decimals)", mapping={"field": field}),
+            field,
+        ) from None
 
 
 # The old form's first-visit numbers (tests/unit/plugins/calculator/test_services.py reads
@@ -101,7 +107,7 @@ def estimate(values: Mapping) -> dict:
         data.setdefault(field_name, default)
     missing = [name for name in FIELDS if name not in data]
     if missing:
-        raise InvalidInput(f"{missing[0]} is needed", missing[0])
+        raise InvalidInput(_("${field} is needed", mapping={"field": missing[0]}), missing[0])
     try:
         result = engine.estimate(**data)
     except engine.InputError as error:
@@ -212,15 +218,33 @@ def check(value, field: str, limit: Limit) -> float:
     number = to_number(value, field)
     unit = f" {limit.unit}" if limit.unit else ""
     if limit.above_minimum and number <= limit.minimum:
-        raise InvalidInput(f"{field} must be greater than {limit.minimum:g}{unit}", field)
+        raise InvalidInput(
+            _(
+                "${field} must be greater than ${minimum}${unit}",
+                mapping={"field": field, "minimum": f"{limit.minimum:g}", "unit": unit},
+            ),
+            field,
+        )
     if number < limit.minimum:
         if limit.minimum == 0:
-            raise InvalidInput(f"{field} must not be negative", field)
-        raise InvalidInput(f"{field} must be at least {limit.minimum:g}{unit}", field)
+            raise InvalidInput(_("${field} must not be negative", mapping={"field": field}), field)
+        raise InvalidInput(
+            _(
+                "${field} must be at least ${minimum}${unit}",
+                mapping={"field": field, "minimum": f"{limit.minimum:g}", "unit": unit},
+            ),
+            field,
+        )
     if number > limit.maximum:
-        raise InvalidInput(f"{field} must be at most {limit.maximum:,.10g}{unit}", field)
+        raise InvalidInput(
+            _(
+                "${field} must be at most ${maximum}${unit}",
+                mapping={"field": field, "maximum": f"{limit.maximum:,.10g}", "unit": unit},
+            ),
+            field,
+        )
     if limit.whole and not number.is_integer():
-        raise InvalidInput(f"{field} must be a whole number", field)
+        raise InvalidInput(_("${field} must be a whole number", mapping={"field": field}), field)
     return int(number) if limit.whole else number
 
 
@@ -290,19 +314,31 @@ class ModelIndex:
         if model_id is not None:
             found = self.by_id.get(model_id)
             if found is None:
-                raise InvalidInput(f"{field}: there is no active miner model {model_id}", field)
+                raise InvalidInput(
+                    _(
+                        "${field}: there is no active miner model ${id}",
+                        mapping={"field": field, "id": model_id},
+                    ),
+                    field,
+                )
             return found
         key = _name(name or "")
         if key not in self.by_name:
             raise InvalidInput(
-                f"{field}: '{str(name)[:60]}' is not in the miner catalogue (use the vendor "
-                "and model as listed, e.g. 'Bitmain Antminer S21')",
+                _(
+                    "${field}: '${name}' is not in the miner catalogue (use the vendor "
+                    "and model as listed, e.g. 'Bitmain Antminer S21')",
+                    mapping={"field": field, "name": str(name)[:60]},
+                ),
                 field,
             )
         found = self.by_name[key]
         if found is None:
             raise InvalidInput(
-                f"{field}: '{str(name)[:60]}' is made by more than one vendor; add the vendor",
+                _(
+                    "${field}: '${name}' is made by more than one vendor; add the vendor",
+                    mapping={"field": field, "name": str(name)[:60]},
+                ),
                 field,
             )
         return found
@@ -321,8 +357,15 @@ def operating_point(model: AsicModel, mode: str | None, field: str):
                 return candidate.hashrate_ths, candidate.power_w, candidate.name
         known = ", ".join(m.name for m in model.power_modes) or "none"
         raise InvalidInput(
-            f"{field}: {model.vendor} {model.model} has no power mode '{mode[:40]}' "
-            f"(its modes: {known})",
+            _(
+                "${field}: ${model} has no power mode '${mode}' (its modes: ${known})",
+                mapping={
+                    "field": field,
+                    "model": f"{model.vendor} {model.model}",
+                    "mode": mode[:40],
+                    "known": known,
+                },
+            ),
             field,
         )
     default = next((m for m in model.power_modes if m.is_default), None)
@@ -350,7 +393,10 @@ def build_miner(item: Mapping, index: ModelIndex, prefix: str) -> Miner:
         for needed in ("hashrate_ths", "power_w"):
             if needed not in values:
                 raise InvalidInput(
-                    f"{prefix}{needed} is needed when no catalogue model is chosen",
+                    _(
+                        "${field} is needed when no catalogue model is chosen",
+                        mapping={"field": prefix + needed},
+                    ),
                     prefix + needed,
                 )
         ths, watts, model_id, model_name, mode = (
@@ -360,15 +406,16 @@ def build_miner(item: Mapping, index: ModelIndex, prefix: str) -> Miner:
     efficiency = watts / ths
     if not catalogue.MIN_J_PER_TH <= efficiency <= catalogue.MAX_J_PER_TH:
         raise InvalidInput(
-            f"{prefix}power_w: {watts:g} W for {ths:g} TH/s is {efficiency:.3g} J/TH; a "
-            f"SHA-256 miner uses between {catalogue.MIN_J_PER_TH:g} and "
-            f"{catalogue.MAX_J_PER_TH:,.0f} J/TH, so check the units",
+            catalogue.efficiency_message(watts, ths, efficiency, prefix + "power_w"),
             prefix + "power_w",
         )
     idle = values.get("idle_power_w", 0.0)
     if idle > watts:
         raise InvalidInput(
-            f"{prefix}idle_power_w must not be more than the power ({watts:g} W)",
+            _(
+                "${field} must not be more than the power (${power} W)",
+                mapping={"field": prefix + "idle_power_w", "power": f"{watts:g}"},
+            ),
             prefix + "idle_power_w",
         )
     capex = values.get("capex_usd", 0.0)
@@ -391,7 +438,7 @@ def build_miner(item: Mapping, index: ModelIndex, prefix: str) -> Miner:
 
 def build_miners(dbsession, items: list[Mapping]) -> list[Miner]:
     if not items:
-        raise InvalidInput("miners: choose at least one miner", "miners")
+        raise InvalidInput(_("miners: choose at least one miner"), "miners")
     ids = [i.get("model_id") for i in items if i.get("model_id") is not None]
     by_name = any(i.get("model") and i.get("model_id") is None for i in items)
     index = ModelIndex.load(dbsession, None if by_name else ids)
@@ -480,7 +527,11 @@ def resolve_market(stored: Mapping[str, MarketValue], data: Mapping) -> Market:
     for name in ("btc_price_usd", "difficulty", "block_height"):
         if values[name].value is None:
             raise InvalidInput(
-                f"{name} is needed: no market value is stored yet, so please type it", name
+                _(
+                    "${field} is needed: no market value is stored yet, so please type it",
+                    mapping={"field": name},
+                ),
+                name,
             )
     if values["fees_per_block_btc"].value is None:
         values["fees_per_block_btc"] = MarketValue(
@@ -536,7 +587,10 @@ def read_inputs(request, data: Mapping, stored: Mapping[str, MarketValue] | None
     miners = build_miners(request.dbsession, list(data.get("miners") or []))
     common = pick(data, COMMON, COMMON_DEFAULTS)
     if "electricity_usd_per_kwh" not in common:
-        raise InvalidInput("electricity_usd_per_kwh is needed", "electricity_usd_per_kwh")
+        raise InvalidInput(
+            _("${field} is needed", mapping={"field": "electricity_usd_per_kwh"}),
+            "electricity_usd_per_kwh",
+        )
     if stored is None:
         stored = read_market(request)
     checks = pick(data, CHECKS, {"divergence_threshold": engine.DEFAULT_DIVERGENCE_THRESHOLD})
@@ -576,7 +630,7 @@ def revenue_check(inputs: Inputs, figures: dict, miner: Miner) -> dict:
         kwargs["btc_price_usd"] = market["btc_price_usd"]
     if "realized_btc" in checks:
         if "realized_days" not in checks:
-            raise InvalidInput("realized_days is needed with realized_btc", "realized_days")
+            raise InvalidInput(_("realized_days is needed with realized_btc"), "realized_days")
         kwargs["realized_btc"] = checks["realized_btc"]
         kwargs["realized_days"] = checks["realized_days"]
         kwargs["realized_hashrate_ths"] = checks.get("realized_hashrate_ths")
@@ -660,12 +714,12 @@ def projection_settings(data: Mapping):
         and data.get("hashrate_growth_per_month") is not None
     ):
         raise InvalidInput(
-            "give hashrate_growth_per_month or difficulty_growth_per_epoch, not both",
+            _("give hashrate_growth_per_month or difficulty_growth_per_epoch, not both"),
             "difficulty_growth_per_epoch",
         )
     switch_off = data.get("switch_off_when_unprofitable", False)
     if not isinstance(switch_off, bool):
-        raise InvalidInput("switch_off_when_unprofitable must be true or false", "switch_off")
+        raise InvalidInput(_("switch_off_when_unprofitable must be true or false"), "switch_off")
     settings = ProjectionSettings(
         months=values["months"],
         hashrate_growth_per_month=values["hashrate_growth_per_month"],
@@ -774,10 +828,14 @@ def fitted_market_model(dbsession):
         closes = difficulty = np.array([])
     if closes.size < MIN_FIT_DAYS:
         raise InvalidInput(
-            f"fit_history: {closes.size} days of price and difficulty history are stored; at "
-            f"least {MIN_FIT_DAYS} are needed (hashinsight market import)",
+            _(
+                "fit_history: ${days} days of price and difficulty history are stored; at "
+                "least ${needed} are needed (hashinsight market import)",
+                mapping={"days": closes.size, "needed": MIN_FIT_DAYS},
+            ),
             "fit_history",
         )
+
     return _engine_call(fit_market_model, closes, difficulty, step_days=FIT_STEP_DAYS)
 
 
@@ -828,7 +886,7 @@ def run_sensitivity(request, data: Mapping, stored=None) -> dict:
     steps = [check(s, "steps", Limit(0, 0.9, above_minimum=True)) for s in steps]
     settings = None
     if data.get("dynamic"):
-        settings, _ = projection_settings(data)
+        settings, _schedule = projection_settings(data)
     result = _engine_call(tornado, inputs.single(0), settings, steps=steps).as_dict()
     return {
         "market": inputs.market.as_dict(),

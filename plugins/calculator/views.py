@@ -43,7 +43,7 @@ def format_number(value, min_decimals: int, max_decimals: int) -> str:
         return "—"
     text = f"{value:,.{max_decimals}f}"
     if max_decimals > min_decimals:
-        whole, _, decimals = text.partition(".")
+        whole, _dot, decimals = text.partition(".")
         decimals = decimals.rstrip("0").ljust(min_decimals, "0")
         text = f"{whole}.{decimals}" if decimals else whole
     if text.startswith("-") and float(text[1:].replace(",", "")) == 0:
@@ -202,11 +202,12 @@ def api_sensitivity(request):
 def batch_error(exc, request):
     """A batch with bad rows: 422 naming every row and column in ``details``."""
     request.response.status_int = exc.status
+    translate = request.localizer.translate
     return {
         "error": {
             "code": exc.code,
-            "message": exc.message,
-            "details": [p.as_dict() for p in exc.problems],
+            "message": exc.text(translate),
+            "details": [p.as_dict(translate) for p in exc.problems],
         }
     }
 
@@ -232,14 +233,14 @@ def api_batch(request):
     data = request.openapi.body
     stored = services.read_market(request)
     if data.get("grid") and data.get("scenarios"):
-        raise InvalidInput("give grid or scenarios, not both", "grid")
+        raise InvalidInput(_("give grid or scenarios, not both"), "grid")
     if data.get("grid"):
         rows = batch.from_grid(request.dbsession, data, stored)
     elif data.get("scenarios"):
         rows = batch.from_list(request.dbsession, data, stored)
     else:
         raise InvalidInput(
-            "give a grid of models, prices and rates, or a list of scenarios", "grid"
+            _("give a grid of models, prices and rates, or a list of scenarios"), "grid"
         )
     return batch_answer(request, batch.run(rows))
 
@@ -599,7 +600,7 @@ def uploaded_bytes(request) -> bytes:
     upload = request.POST.get("file")
     if upload is None or not hasattr(upload, "file"):
         raise catalogue.CatalogueFileError(
-            [catalogue.Problem(None, None, "choose a CSV file to upload")]
+            [catalogue.Problem(None, None, _("choose a CSV file to upload"))]
         )
     # One byte more than allowed is enough to know the file is too big.
     return upload.file.read(catalogue.MAX_CSV_BYTES + 1)

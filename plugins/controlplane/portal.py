@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
+from pyramid.i18n import TranslationStringFactory
 from pyramid.view import view_config
 
 from hashinsight_core.db import utcnow
@@ -25,6 +26,8 @@ from plugins.controlplane.states import CommandStatus
 from plugins.hosting.models import Miner, Zone
 from plugins.hosting.permissions import HostingPermission
 from plugins.hosting.telemetry.models import TelemetryFiveMin, TelemetryLive
+
+_ = TranslationStringFactory("hashinsight")
 
 MAX_HISTORY_HOURS = 7 * 24
 
@@ -115,9 +118,11 @@ def miner_telemetry(request):
     try:
         hours = int(request.GET.get("hours", 24))
     except ValueError:
-        raise InvalidInput("hours must be a whole number", "hours") from None
+        raise InvalidInput(_("hours must be a whole number"), "hours") from None
     if not 1 <= hours <= MAX_HISTORY_HOURS:
-        raise InvalidInput(f"hours must be between 1 and {MAX_HISTORY_HOURS}", "hours")
+        raise InvalidInput(
+            _("hours must be between 1 and ${most}", mapping={"most": MAX_HISTORY_HOURS}), "hours"
+        )
     since = utcnow() - dt.timedelta(hours=hours)
     rows = request.dbsession.scalars(
         sa.select(TelemetryFiveMin)
@@ -216,12 +221,14 @@ def _decide(request, decision):
     body = request.json_body if request.body else {}
     reason = body.get("reason", "") if isinstance(body, dict) else ""
     if not isinstance(reason, str):
-        raise InvalidInput("reason must be text", "reason")
+        raise InvalidInput(_("reason must be text"), "reason")
     try:
         services.decide(request, command.id, decision, reason)
     except services.KeptConflict as error:
         request.response.status_int = error.status
-        return {"error": {"code": error.code, "message": error.message}}
+        message = request.localizer.translate(error.message)
+        return {"error": {"code": error.code, "message": message}}
+
     request.dbsession.refresh(command)
     return services.command_detail(request, command)
 

@@ -15,6 +15,7 @@ from email.utils import formatdate
 import sqlalchemy as sa
 from pyramid.events import NewResponse
 from pyramid.exceptions import ConfigurationError
+from pyramid.i18n import TranslationStringFactory
 from pyramid.view import view_config
 
 from hashinsight_core.exceptions import DomainError, InvalidInput
@@ -24,6 +25,8 @@ from plugins.controlplane.permissions import ControlplanePermission
 from plugins.controlplane.portal import _live_for, miner_dict
 from plugins.hosting.models import Miner
 from plugins.hosting.permissions import HostingPermission
+
+_ = TranslationStringFactory("hashinsight")
 
 PREFIX = "/api/remote/"
 DEPRECATED_SETTING = "controlplane.remote_deprecated_on"
@@ -70,16 +73,17 @@ def _add_headers(event) -> None:
 
 def _fail(request, error: DomainError) -> dict:
     request.response.status_int = error.status
-    return {"success": False, "error": error.message, "code": error.code}
+    message = request.localizer.translate(error.message)  # plain strings pass through
+    return {"success": False, "error": message, "code": error.code}
 
 
 def _body(request) -> dict:
     try:
         body = request.json_body if request.body else {}
     except ValueError:
-        raise InvalidInput("the body must be JSON") from None
+        raise InvalidInput(_("the body must be JSON")) from None
     if not isinstance(body, dict):
-        raise InvalidInput("the body must be a JSON object")
+        raise InvalidInput(_("the body must be a JSON object"))
     return body
 
 
@@ -152,7 +156,8 @@ def _act(request, action):
     try:
         reason = _body(request).get("reason") or ""
         if not isinstance(reason, str):
-            raise InvalidInput("reason must be text", "reason")
+            raise InvalidInput(_("reason must be text"), "reason")
+
         action(command.id, reason)
     except services.KeptConflict as error:
         return _fail(request, error)

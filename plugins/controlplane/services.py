@@ -81,6 +81,14 @@ class KeptConflict(Conflict):
     answer it without raising, so the transaction commits."""
 
 
+def status_text(request, status) -> str:
+    """A command status as the person reads it on the pages ("Done", "完成"), for messages."""
+    from plugins.controlplane.views import STATUS_LABELS  # the views import this module
+
+    label = STATUS_LABELS.get(status)
+    return request.localizer.translate(label[0]) if label else str(status)
+
+
 def _minutes(settings, key: str, default: int, highest: int) -> dt.timedelta:
     raw = settings.get(key, default)
     try:
@@ -120,42 +128,67 @@ def _params_error(error: jsonschema.ValidationError) -> InvalidInput:
         extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
         allowed = ", ".join(sorted(error.schema.get("properties", {}))) or "nothing"
         field = ".".join(["params", *path, extra[0]]) if extra else "params"
-        return InvalidInput(f"{field} is not a setting of this command (allowed: {allowed})", field)
+        return InvalidInput(
+            _(
+                "${field} is not a setting of this command (allowed: ${allowed})",
+                mapping={"field": field, "allowed": allowed},
+            ),
+            field,
+        )
     if error.validator == "required":
         missing = re.findall(r"'([^']+)' is a required property", error.message)
         field = ".".join(["params", *path, *missing[:1]])
-        return InvalidInput(f"{field} is required for this command", field)
+        return InvalidInput(
+            _("${field} is required for this command", mapping={"field": field}), field
+        )
     field = ".".join(["params", *path])
     if path == ["url"] and error.validator == "pattern":
-        return InvalidInput(f"{field} must look like stratum+tcp://pool.example.com:3333", field)
+        return InvalidInput(
+            _(
+                "${field} must look like stratum+tcp://pool.example.com:3333",
+                mapping={"field": field},
+            ),
+            field,
+        )
     if path == ["user"] and error.validator == "pattern":
-        return InvalidInput(f"{field} must not contain spaces", field)
-    return InvalidInput(f"{field}: {error.message}", field)
+        return InvalidInput(_("${field} must not contain spaces", mapping={"field": field}), field)
+    # jsonschema words its own messages in English; they are shown as they come.
+    return InvalidInput(
+        _("${field}: ${problem}", mapping={"field": field, "problem": error.message}), field
+    )
 
 
 def validate_params(command_type: str, params) -> dict:
     """``params`` checked against the command type's JSON schema; InvalidInput (422) if not."""
     if command_type not in COMMAND_PARAMS:
         raise InvalidInput(
-            f"command_type must be one of {', '.join(COMMAND_TYPES)}", "command_type"
+            _(
+                "command_type must be one of ${types}",
+                mapping={"types": ", ".join(COMMAND_TYPES)},
+            ),
+            "command_type",
         )
     params = {} if params is None else params
     if not isinstance(params, dict):
-        raise InvalidInput("params must be an object", "params")
+        raise InvalidInput(_("params must be an object"), "params")
     validator = jsonschema.Draft7Validator(COMMAND_PARAMS[command_type])
     errors = sorted(validator.iter_errors(params), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         raise _params_error(errors[0])
     for key, value in params.items():
         if isinstance(value, bool) or (command_type == "switch_pool" and isinstance(value, float)):
-            raise InvalidInput(f"params.{key} must be a whole number", f"params.{key}")
+            raise InvalidInput(
+                _("params.${key} must be a whole number", mapping={"key": key}), f"params.{key}"
+            )
         if isinstance(value, str) and _CONTROL_CHARS.search(value):
-            raise InvalidInput(f"params.{key} must be one line of text", f"params.{key}")
+            raise InvalidInput(
+                _("params.${key} must be one line of text", mapping={"key": key}), f"params.{key}"
+            )
     if command_type == "set_pool":
         try:
             urlsplit(params["url"]).port  # noqa: B018 - raises ValueError above 65535
         except ValueError:
-            raise InvalidInput("params.url has a port above 65535", "params.url") from None
+            raise InvalidInput(_("params.url has a port above 65535"), "params.url") from None
     return dict(params)
 
 
@@ -195,10 +228,11 @@ def set_policy(request, site: Site, body) -> Policy:
     from hashinsight_core.security import BUILTIN_ROLES
 
     if not isinstance(body, dict):
-        raise InvalidInput("the body must be an object")
+        raise InvalidInput(_("the body must be an object"))
     unknown = set(body) - {"risks", "approver_roles", "allow_unsigned"}
     if unknown:
-        raise InvalidInput(f"unknown field {sorted(unknown)[0]}", sorted(unknown)[0])
+        first = sorted(unknown)[0]
+        raise InvalidInput(_("unknown field ${field}", mapping={"field": first}), first)
     row = request.dbsession.get(SitePolicy, site.id)
     if row is None:
         row = SitePolicy(site_id=site.id, risks={}, approver_roles=[], allow_unsigned=False)
@@ -206,12 +240,18 @@ def set_policy(request, site: Site, body) -> Policy:
     if "risks" in body:
         risks = body["risks"]
         if not isinstance(risks, dict):
-            raise InvalidInput("risks must be an object of command type -> level", "risks")
+            raise InvalidInput(_("risks must be an object of command type -> level"), "risks")
         for name, level in risks.items():
             if name not in COMMAND_TYPES:
-                raise InvalidInput(f"risks: unknown command type {name!r}", "risks")
+                raise InvalidInput(
+                    _("risks: unknown command type ${name}", mapping={"name": repr(name)}),
+                    "risks",
+                )
             if level not in RISK_LEVELS:
-                raise InvalidInput(f"risks.{name} must be low, medium or high", "risks")
+                raise InvalidInput(
+                    _("risks.${name} must be low, medium or high", mapping={"name": name}),
+                    "risks",
+                )
         row.risks = {**(row.risks or {}), **risks}
     if "approver_roles" in body:
         roles = body["approver_roles"]
@@ -222,13 +262,13 @@ def set_policy(request, site: Site, body) -> Policy:
             or "viewer" in roles
         ):
             raise InvalidInput(
-                "approver_roles must list one or more of owner, admin, operator, customer",
+                _("approver_roles must list one or more of owner, admin, operator, customer"),
                 "approver_roles",
             )
         row.approver_roles = sorted(set(roles))
     if "allow_unsigned" in body:
         if not isinstance(body["allow_unsigned"], bool):
-            raise InvalidInput("allow_unsigned must be true or false", "allow_unsigned")
+            raise InvalidInput(_("allow_unsigned must be true or false"), "allow_unsigned")
         row.allow_unsigned = body["allow_unsigned"]
     request.dbsession.flush()
     request.audit(
@@ -286,8 +326,19 @@ def move(request, command: Command, target: CommandStatus, reason: str = "", act
     current = command.status
     try:
         new = transition(current, target)
-    except IllegalTransition as error:
-        raise Conflict(str(error), "status") from None
+    except IllegalTransition:
+        values = {
+            "current": status_text(request, current),
+            "target": status_text(request, target),
+        }
+        if is_terminal(current):
+            message = _(
+                "a command that is already ${current} cannot change any more", mapping=values
+            )
+        else:
+            message = _("a command cannot go from ${current} to ${target}", mapping=values)
+        raise Conflict(message, "status") from None
+
     now = utcnow()
     values = {"status": new.value, "updated_at": now}
     if reason:
@@ -304,7 +355,10 @@ def move(request, command: Command, target: CommandStatus, reason: str = "", act
     )
     if result.rowcount != 1:
         raise Conflict(
-            f"command {command.id} was changed by someone else at the same moment; reload it",
+            _(
+                "command ${id} was changed by someone else at the same moment; reload it",
+                mapping={"id": command.id},
+            ),
             "status",
         )
     for key, value in values.items():
@@ -350,17 +404,20 @@ def resolve_targets(request, site_id: int, target) -> tuple[dict, list[Miner]]:
     account cannot see is "not found", never "forbidden")."""
     if target is None:
         raise InvalidInput(
-            "target is required: one of miner_ids, zone_id, customer_id or model", "target"
+            _("target is required: one of miner_ids, zone_id, customer_id or model"), "target"
         )
     if not isinstance(target, dict):
-        raise InvalidInput("target must be an object", "target")
+        raise InvalidInput(_("target must be an object"), "target")
     given = [k for k in SELECTORS if target.get(k) not in (None, "", [])]
     extra = set(target) - set(SELECTORS)
     if extra:
-        raise InvalidInput(f"target.{sorted(extra)[0]} is not a way to choose miners", "target")
+        raise InvalidInput(
+            _("target.${key} is not a way to choose miners", mapping={"key": sorted(extra)[0]}),
+            "target",
+        )
     if len(given) != 1:
         raise InvalidInput(
-            "target must name exactly one of miner_ids, zone_id, customer_id or model", "target"
+            _("target must name exactly one of miner_ids, zone_id, customer_id or model"), "target"
         )
     kind = given[0]
     value = target[kind]
@@ -369,30 +426,44 @@ def resolve_targets(request, site_id: int, target) -> tuple[dict, list[Miner]]:
         if not isinstance(value, list) or not all(
             isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**63 for v in value
         ):
-            raise InvalidInput("target.miner_ids must be a list of miner ids", "target.miner_ids")
+            raise InvalidInput(
+                _("target.miner_ids must be a list of miner ids"), "target.miner_ids"
+            )
         if len(value) > MAX_TARGETS:
-            raise InvalidInput(f"at most {MAX_TARGETS} miners per command", "target.miner_ids")
+            raise InvalidInput(
+                _("at most ${count} miners per command", mapping={"count": MAX_TARGETS}),
+                "target.miner_ids",
+            )
         value = sorted(set(value))
         query = query.where(Miner.id.in_(value))
     elif kind in ("zone_id", "customer_id"):
         if not isinstance(value, int) or isinstance(value, bool):
-            raise InvalidInput(f"target.{kind} must be a whole number", f"target.{kind}")
+            raise InvalidInput(
+                _("target.${key} must be a whole number", mapping={"key": kind}), f"target.{kind}"
+            )
         query = query.where(getattr(Miner, kind) == value)
     else:
         if not isinstance(value, str) or len(value) > 100:
-            raise InvalidInput("target.model must be a model name", "target.model")
+            raise InvalidInput(_("target.model must be a model name"), "target.model")
         query = query.where(Miner.model_name == value.strip())
     miners = list(request.dbsession.scalars(query.order_by(Miner.id).limit(MAX_TARGETS + 1)))
     if kind == "miner_ids":
         missing = sorted(set(value) - {m.id for m in miners})
         if missing:
             raise InvalidInput(
-                f"miner {missing[0]} is not a working miner of site {site_id}", "target.miner_ids"
+                _(
+                    "miner ${miner} is not a working miner of site ${site}",
+                    mapping={"miner": missing[0], "site": site_id},
+                ),
+                "target.miner_ids",
             )
     if not miners:
-        raise InvalidInput("no miner of this site matches the target", "target")
+        raise InvalidInput(_("no miner of this site matches the target"), "target")
     if len(miners) > MAX_TARGETS:
-        raise InvalidInput(f"more than {MAX_TARGETS} miners match; narrow the target", "target")
+        raise InvalidInput(
+            _("more than ${count} miners match; narrow the target", mapping={"count": MAX_TARGETS}),
+            "target",
+        )
     return {kind: value}, miners
 
 
@@ -403,14 +474,14 @@ def create_command(
     try:
         site_id = int(site_id)
     except (TypeError, ValueError):
-        raise InvalidInput("site_id must be a whole number", "site_id") from None
+        raise InvalidInput(_("site_id must be a whole number"), "site_id") from None
     params = validate_params(command_type, params)
     reason = (reason or "").strip()
     if len(reason) > 500:
-        raise InvalidInput("reason must be at most 500 characters", "reason")
+        raise InvalidInput(_("reason must be at most 500 characters"), "reason")
     dbsession = request.dbsession
     if not 0 < site_id < 2**63 or dbsession.get(Site, site_id) is None:
-        raise InvalidInput(f"there is no site with id {site_id}", "site_id")
+        raise InvalidInput(_("there is no site with id ${id}", mapping={"id": site_id}), "site_id")
     selector, miners = resolve_targets(request, site_id, target)
     policy = policy_for(dbsession, site_id)
     risk = policy.risk(command_type)
@@ -418,8 +489,10 @@ def create_command(
     customer_id = owners.pop() if len(owners) == 1 else None
     if risk == "high" and len(owners | {customer_id}) > 1:
         raise InvalidInput(
-            "a high-risk command must target the miners of one customer (each customer "
-            "approves for their own miners); split it per customer",
+            _(
+                "a high-risk command must target the miners of one customer (each customer "
+                "approves for their own miners); split it per customer"
+            ),
             "target",
         )
     user = request.user
@@ -556,7 +629,7 @@ def load_for_update(request, command_id: int) -> Command:
         .execution_options(populate_existing=True)
     )
     if command is None:
-        raise NotFound(f"there is no command with id {command_id}")
+        raise NotFound(_("there is no command with id ${id}", mapping={"id": command_id}))
     return command
 
 
@@ -628,36 +701,46 @@ def decide(request, command_id: int, decision: str, reason: str = "") -> Command
     """One person's approval or rejection; may move the command to APPROVED or REJECTED."""
     reason = (reason or "").strip()
     if len(reason) > 500:
-        raise InvalidInput("reason must be at most 500 characters", "reason")
+        raise InvalidInput(_("reason must be at most 500 characters"), "reason")
     if decision == "reject" and not reason:
-        raise InvalidInput("say why the command is rejected", "reason")
+        raise InvalidInput(_("say why the command is rejected"), "reason")
     user = request.user
     if user is None:
-        raise Forbidden("log in to approve commands")
+        raise Forbidden(_("log in to approve commands"))
     command = load_for_update(request, command_id)
     if command.status != S.PENDING_APPROVAL:
         raise Conflict(
-            f"command {command.id} is {command.status}; only a command waiting for approval "
-            "can be approved or rejected",
+            _(
+                "command ${id} is ${status}; only a command waiting for approval "
+                "can be approved or rejected",
+                mapping={"id": command.id, "status": status_text(request, command.status)},
+            ),
             "status",
         )
     if command.requested_by_id == user.id:
-        raise Forbidden("no one approves or rejects their own request", "user")
+        raise Forbidden(_("no one approves or rejects their own request"), "user")
     approvals = approvals_of(request.dbsession, command.id)
     if any(a.user_id == user.id for a in approvals):
-        raise Conflict("you have already decided on this command", "user")
+        raise Conflict(_("you have already decided on this command"), "user")
     policy = policy_for(request.dbsession, command.site_id)
     slot = slot_for(user, command, policy, approvals)
     if slot is None:
-        raise Forbidden(
-            f"your role cannot {decision} this {command.risk}-risk command "
-            f"(needed: {', '.join(command.required or [])})",
-            "user",
-        )
+        needed = {"needed": ", ".join(command.required or []), "risk": command.risk}
+        if decision == "reject":
+            message = _(
+                "your role cannot reject this ${risk}-risk command (needed: ${needed})",
+                mapping=needed,
+            )
+        else:
+            message = _(
+                "your role cannot approve this ${risk}-risk command (needed: ${needed})",
+                mapping=needed,
+            )
+        raise Forbidden(message, "user")
     if not digest_holds(request.dbsession, command):
         move(request, command, S.REJECTED, "the command changed after it was requested")
         move_targets(request, command.id, T.CANCELLED)
-        raise KeptConflict("the command changed after it was requested; ask for it again")
+        raise KeptConflict(_("the command changed after it was requested; ask for it again"))
     approval = Approval(
         command_id=command.id,
         site_id=command.site_id,
@@ -768,8 +851,11 @@ def cancel_command(request, command_id: int, reason: str = "") -> Command:
     command = load_for_update(request, command_id)
     if is_terminal(command.status):
         raise Conflict(
-            f"command {command.id} is already {command.status}; only a command that has not "
-            "finished can be cancelled",
+            _(
+                "command ${id} is already ${status}; only a command that has not "
+                "finished can be cancelled",
+                mapping={"id": command.id, "status": status_text(request, command.status)},
+            ),
             "status",
         )
     move(request, command, S.CANCELLED, (reason or "").strip() or "cancelled")
@@ -782,9 +868,9 @@ def retry_command(request, command_id: int, reason: str = "") -> Command:
     needs its own approvals: its miners differ, so its digest does)."""
     command = request.dbsession.get(Command, int(command_id))
     if command is None:
-        raise NotFound(f"there is no command with id {command_id}")
+        raise NotFound(_("there is no command with id ${id}", mapping={"id": command_id}))
     if not is_terminal(command.status):
-        raise Conflict("only a finished command can be retried", "status")
+        raise Conflict(_("only a finished command can be retried"), "status")
     failed = list(
         request.dbsession.scalars(
             sa.select(CommandTarget.miner_id).where(
@@ -794,7 +880,7 @@ def retry_command(request, command_id: int, reason: str = "") -> Command:
         )
     )
     if not failed:
-        raise Conflict("every miner of this command succeeded; nothing to retry", "status")
+        raise Conflict(_("every miner of this command succeeded; nothing to retry"), "status")
     return create_command(
         request,
         command.site_id,

@@ -99,14 +99,16 @@ def form_params(command_type: str, form: dict) -> dict:
         try:
             return {"index": int(form["pool_index"])}
         except ValueError:
-            raise InvalidInput("the pool number must be a whole number", "params.index") from None
+            raise InvalidInput(
+                _("the pool number must be a whole number"), "params.index"
+            ) from None
     return {}
 
 
 def form_target(form: dict) -> dict:
     kind = form["target_kind"] or "miner_ids"
     if kind not in TARGET_KINDS:
-        raise InvalidInput("choose which miners the command is for", "target")
+        raise InvalidInput(_("choose which miners the command is for"), "target")
     value = (form.get(kind) or "").strip()
     if kind == "model":
         return {"model": value}
@@ -116,7 +118,7 @@ def form_target(form: dict) -> dict:
             return {"miner_ids": numbers}
         return {kind: int(value)}
     except ValueError:
-        raise InvalidInput("miner, zone and customer ids are whole numbers", "target") from None
+        raise InvalidInput(_("miner, zone and customer ids are whole numbers"), "target") from None
 
 
 def _int(value, default: int) -> int:
@@ -359,12 +361,12 @@ def _reason(request) -> str:
     try:
         body = request.json_body if request.body else {}
     except ValueError:
-        raise InvalidInput("the body must be JSON") from None
+        raise InvalidInput(_("the body must be JSON")) from None
     if not isinstance(body, dict):
-        raise InvalidInput("the body must be a JSON object")
+        raise InvalidInput(_("the body must be a JSON object"))
     reason = body.get("reason", "")
     if not isinstance(reason, str):
-        raise InvalidInput("reason must be text", "reason")
+        raise InvalidInput(_("reason must be text"), "reason")
     return reason
 
 
@@ -374,7 +376,8 @@ def _api_action(request, action):
         result = action(command, _reason(request))
     except services.KeptConflict as error:
         request.response.status_int = error.status
-        return {"error": {"code": error.code, "message": error.message}}
+        message = request.localizer.translate(error.message)
+        return {"error": {"code": error.code, "message": message}}
     if isinstance(result, Command) and result.id != command.id:
         request.response.status_int = 201
         return services.command_detail(request, result)
@@ -444,7 +447,7 @@ def api_policy_update(request):
     try:
         body = request.json_body
     except ValueError:
-        raise InvalidInput("the body must be JSON") from None
+        raise InvalidInput(_("the body must be JSON")) from None
     return services.policy_dict(site.id, services.set_policy(request, site, body))
 
 

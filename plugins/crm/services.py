@@ -7,10 +7,13 @@ from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
+from pyramid.i18n import TranslationStringFactory
 
 from hashinsight_core.exceptions import Conflict, InvalidInput
 from hashinsight_core.openapi import DEFAULT_LIMIT, MAX_LIMIT
 from plugins.crm.models import STATUSES, Customer
+
+_ = TranslationStringFactory("hashinsight")
 
 EDITABLE = ("name", "contact_name", "contact_email", "phone", "status", "notes")
 MAX_LENGTH = {"name": 200, "contact_name": 200, "contact_email": 254, "phone": 50, "notes": 5000}
@@ -26,10 +29,16 @@ def _text(field: str, value: Any) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise InvalidInput(f"{field} must be text", field)
+        raise InvalidInput(_("${field} must be text", mapping={"field": field}), field)
     value = value.strip()
     if len(value) > MAX_LENGTH[field]:
-        raise InvalidInput(f"{field} must be at most {MAX_LENGTH[field]} characters", field)
+        raise InvalidInput(
+            _(
+                "${field} must be at most ${most} characters",
+                mapping={"field": field, "most": MAX_LENGTH[field]},
+            ),
+            field,
+        )
     return value or None
 
 
@@ -38,22 +47,32 @@ def clean_field(field: str, value: Any) -> Any:
     if field == "name":
         name = _text("name", value if value is not None else "")
         if not name:
-            raise InvalidInput("name must be 1 to 200 characters", "name")
+            raise InvalidInput(_("name must be 1 to 200 characters"), "name")
         return name
     if field == "status":
         if value not in STATUSES:
             raise InvalidInput(
-                f"status must be one of {', '.join(STATUSES)} (not '{value}')", "status"
+                _(
+                    "status must be one of ${statuses} (not '${value}')",
+                    mapping={"statuses": ", ".join(STATUSES), "value": value},
+                ),
+                "status",
             )
         return value
     cleaned = _text(field, value)
     if cleaned is None:
         return None
     if field == "contact_email" and not EMAIL.match(cleaned):
-        raise InvalidInput(f"'{cleaned}' is not an e-mail address", "contact_email")
+        raise InvalidInput(
+            _("'${email}' is not an e-mail address", mapping={"email": cleaned}), "contact_email"
+        )
     if field == "phone" and not PHONE.match(cleaned):
         raise InvalidInput(
-            f"'{cleaned}' is not a phone number (use digits, spaces, + - ( ) . /)", "phone"
+            _(
+                "'${phone}' is not a phone number (use digits, spaces, + - ( ) . /)",
+                mapping={"phone": cleaned},
+            ),
+            "phone",
         )
     return cleaned
 
@@ -68,7 +87,9 @@ def _check_name_free(dbsession, name: str, exclude_id: int | None = None) -> Non
         query = query.where(Customer.id != exclude_id)
     # Names are unique across every customer, whoever asks.
     if dbsession.scalar(query.limit(1).execution_options(unscoped=True)) is not None:
-        raise Conflict(f"a customer named '{name}' already exists", "name")
+        raise Conflict(
+            _("a customer named '${name}' already exists", mapping={"name": name}), "name"
+        )
 
 
 def customer_query(q: str | None = None, status: str | None = None) -> sa.Select:
@@ -97,9 +118,11 @@ def search_customers(
     """One page of :func:`customer_query`, and how many match in all."""
     query = customer_query(q, status)
     if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", "limit")
+        raise InvalidInput(
+            _("limit must be between 1 and ${most}", mapping={"most": MAX_LIMIT}), "limit"
+        )
     if offset < 0:
-        raise InvalidInput("offset must be 0 or more", "offset")
+        raise InvalidInput(_("offset must be 0 or more"), "offset")
     total = dbsession.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
     rows = dbsession.scalars(query.limit(limit).offset(offset))
     return list(rows), total
@@ -142,7 +165,8 @@ def update_customer(request, customer: Customer, changes: Mapping[str, Any]) -> 
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         field = sorted(unknown)[0]
-        raise InvalidInput(f"{field} cannot be changed", field)
+        raise InvalidInput(_("${field} cannot be changed", mapping={"field": field}), field)
+
     values = {field: clean_field(field, value) for field, value in changes.items()}
     changed = sorted(f for f, v in values.items() if getattr(customer, f) != v)
     if not changed:

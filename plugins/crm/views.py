@@ -52,7 +52,7 @@ def customer_create_form(request):
         services.create_customer(request, **{**form, "status": form["status"] or "active"})
     except DomainError as error:
         request.response.status_int = error.status
-        return _page(request, form, error.message, error.field)
+        return _page(request, form, request.localizer.translate(error.message), error.field)
     return HTTPSeeOther(request.route_path("crm.customer.list"))
 
 

@@ -12,6 +12,7 @@ import re
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 
 import sqlalchemy as sa
+from pyramid.i18n import TranslationStringFactory
 from sqlalchemy.exc import IntegrityError
 
 from hashinsight_core.exceptions import Conflict, InvalidInput
@@ -19,6 +20,8 @@ from plugins.curtailment.models import PRICE_PLACES, EnergyPrice
 from plugins.curtailment.rules import HOUR, HourlyPrice, plan_curtailment
 from plugins.curtailment.schemas import MAX_BATCH
 from plugins.hosting.models import Site
+
+_ = TranslationStringFactory("hashinsight")
 
 MAX_ABS_PRICE = Decimal(100_000)  # per MWh; several times any market's cap, catches $/kWh mix-ups
 MAX_BREAKEVEN = Decimal(100_000)
@@ -30,20 +33,35 @@ SOURCE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,31}$")
 PLAN_CURRENCY = "USD"
 
 
-class RowError(InvalidInput):
-    """A bad value in one row of a batch (422)."""
+def at(problem, where: str):
+    """``problem`` (``_("${where}: …")``) as the message about the value at ``where`` (a field,
+    ``rows[3].price_per_mwh``…): one sentence to translate, whatever names the place."""
+    return _(problem, mapping={**(problem.mapping or {}), "where": where})
 
-    def __init__(self, index: int, name: str, problem: str):
+
+class BadValue(ValueError):
+    """A value that cannot be read. ``message`` is ``_("${where}: …")``: see :func:`at`;
+    ``str()`` is the English text without the place."""
+
+    def __init__(self, message):
+        self.message = message
+        super().__init__(message.interpolate().removeprefix("${where}: "))
+
+
+class RowError(InvalidInput):
+    """A bad value in one row of a batch (422). ``problem`` is ``_("${where}: …")``."""
+
+    def __init__(self, index: int, name: str, problem):
         self.index, self.name, self.problem = index, name, problem
-        super().__init__(f"rows[{index}].{name}: {problem}", f"rows[{index}].{name}")
+        super().__init__(at(problem, f"rows[{index}].{name}"), f"rows[{index}].{name}")
 
 
 class RowConflict(Conflict):
-    """A row for an hour that already has a price (409)."""
+    """A row for an hour that already has a price (409). ``problem`` as in :class:`RowError`."""
 
-    def __init__(self, index: int, name: str, problem: str):
+    def __init__(self, index: int, name: str, problem):
         self.index, self.name, self.problem = index, name, problem
-        super().__init__(f"rows[{index}].{name}: {problem}", f"rows[{index}].{name}")
+        super().__init__(at(problem, f"rows[{index}].{name}"), f"rows[{index}].{name}")
 
 
 def iso(value: dt.datetime) -> str:
@@ -69,62 +87,94 @@ def parse_instant(value, *, require_zone: bool) -> dt.datetime:
         try:
             parsed = dt.datetime.fromisoformat(text)
         except ValueError:
-            raise ValueError(
-                f"{value!r} is not a date and time like 2026-03-01T14:00:00Z"
+            raise BadValue(
+                _(
+                    "${where}: ${value} is not a date and time like 2026-03-01T14:00:00Z",
+                    mapping={"value": repr(value)},
+                )
             ) from None
     else:
-        raise ValueError("a date and time like 2026-03-01T14:00:00Z is needed")
+        raise BadValue(_("${where}: a date and time like 2026-03-01T14:00:00Z is needed"))
     if parsed.tzinfo is None:
         if require_zone:
-            raise ValueError(f"{value!r} needs a time zone, like 2026-03-01T14:00:00Z or +05:00")
+            raise BadValue(
+                _(
+                    "${where}: ${value} needs a time zone, like 2026-03-01T14:00:00Z or +05:00",
+                    mapping={"value": repr(value)},
+                )
+            )
     else:
         parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
     if not 2000 <= parsed.year <= 2100:
-        raise ValueError(f"{value!r} is not between the years 2000 and 2100")
+        raise BadValue(
+            _(
+                "${where}: ${value} is not between the years 2000 and 2100",
+                mapping={"value": repr(value)},
+            )
+        )
     return parsed
+
+
+def _not_a_number(value) -> BadValue:
+    return BadValue(_("${where}: ${value} is not a number", mapping={"value": repr(value)}))
 
 
 def parse_decimal(value, *, low: Decimal, high: Decimal) -> Decimal:
     if isinstance(value, bool) or value is None:
-        raise ValueError(f"{value!r} is not a number")
+        raise _not_a_number(value)
     try:
         number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
     except InvalidOperation:
-        raise ValueError(f"{value!r} is not a number") from None
+        raise _not_a_number(value) from None
     if not number.is_finite():
-        raise ValueError(f"{value!r} is not a number")
+        raise _not_a_number(value)
     if not low <= number <= high:
-        raise ValueError(f"must be between {low} and {high}")
+        raise BadValue(
+            _("${where}: must be between ${low} and ${high}", mapping={"low": low, "high": high})
+        )
     return number
 
 
 def _clean_row(index: int, row: dict) -> dict:
     if not isinstance(row, dict):
-        raise RowError(index, "row", "must be an object")
+        raise RowError(index, "row", _("${where}: must be an object"))
     site_id = row.get("site_id")
     if isinstance(site_id, bool) or not isinstance(site_id, int):
-        raise RowError(index, "site_id", "must be a whole number")
+        raise RowError(index, "site_id", _("${where}: must be a whole number"))
     try:
         starts_at = parse_instant(row.get("starts_at"), require_zone=True)
-    except ValueError as error:
-        raise RowError(index, "starts_at", str(error)) from None
+    except BadValue as error:
+        raise RowError(index, "starts_at", error.message) from None
     if starts_at.minute or starts_at.second or starts_at.microsecond:
-        raise RowError(index, "starts_at", "must be the start of an hour (minutes and seconds 0)")
+        raise RowError(
+            index,
+            "starts_at",
+            _("${where}: must be the start of an hour (minutes and seconds 0)"),
+        )
     try:
         # Rounded to the column's 4 places: a ten-thousandth of a dollar per MWh.
         price = parse_decimal(row.get("price_per_mwh"), low=-MAX_ABS_PRICE, high=MAX_ABS_PRICE)
-    except ValueError as error:
-        raise RowError(index, "price_per_mwh", str(error)) from None
+    except BadValue as error:
+        raise RowError(index, "price_per_mwh", error.message) from None
     price = price.quantize(PRICE_PLACES, ROUND_HALF_EVEN)
     currency = row.get("currency", PLAN_CURRENCY)
     currency = currency.strip().upper() if isinstance(currency, str) else currency
     if not isinstance(currency, str) or not CURRENCY.match(currency):
-        raise RowError(index, "currency", f"{currency!r} is not a 3-letter currency code like USD")
+        raise RowError(
+            index,
+            "currency",
+            _(
+                "${where}: ${value} is not a 3-letter currency code like USD",
+                mapping={"value": repr(currency)},
+            ),
+        )
     source = row.get("source", "manual")
     source = source.strip().lower() if isinstance(source, str) else source
     if not isinstance(source, str) or not SOURCE.match(source):
         raise RowError(
-            index, "source", "must be a short word like manual or csv (letters, digits, _ . -)"
+            index,
+            "source",
+            _("${where}: must be a short word like manual or csv (letters, digits, _ . -)"),
         )
     return {
         "site_id": site_id,
@@ -138,7 +188,9 @@ def _clean_row(index: int, row: dict) -> dict:
 def add_prices(request, rows: list) -> list[EnergyPrice]:
     """Check every row, then write them all; nothing is written if any row is refused."""
     if not isinstance(rows, list) or not 1 <= len(rows) <= MAX_BATCH:
-        raise InvalidInput(f"rows must hold 1 to {MAX_BATCH} prices", "rows")
+        raise InvalidInput(
+            _("rows must hold 1 to ${most} prices", mapping={"most": MAX_BATCH}), "rows"
+        )
     clean = [_clean_row(index, row) for index, row in enumerate(rows)]
     dbsession = request.dbsession
 
@@ -146,14 +198,23 @@ def add_prices(request, rows: list) -> list[EnergyPrice]:
     known = set(dbsession.scalars(sa.select(Site.id).where(Site.id.in_(site_ids))))
     for index, row in enumerate(clean):
         if row["site_id"] not in known:
-            raise RowError(index, "site_id", f"there is no site with id {row['site_id']}")
+            raise RowError(
+                index,
+                "site_id",
+                _("${where}: there is no site with id ${id}", mapping={"id": row["site_id"]}),
+            )
 
     first_index: dict[tuple[int, dt.datetime], int] = {}
     for index, row in enumerate(clean):
         key = (row["site_id"], row["starts_at"])
         if key in first_index:
             raise RowConflict(
-                index, "starts_at", f"the same site and hour as rows[{first_index[key]}]"
+                index,
+                "starts_at",
+                _(
+                    "${where}: the same site and hour as rows[${other}]",
+                    mapping={"other": first_index[key]},
+                ),
             )
         first_index[key] = index
 
@@ -167,7 +228,12 @@ def add_prices(request, rows: list) -> list[EnergyPrice]:
         if taken is not None:
             index = first_index[(site_id, taken)]
             raise RowConflict(
-                index, "starts_at", f"site {site_id} already has a price for {iso(taken)}"
+                index,
+                "starts_at",
+                _(
+                    "${where}: site ${site} already has a price for ${hour}",
+                    mapping={"site": site_id, "hour": iso(taken)},
+                ),
             )
 
     prices = [EnergyPrice(**row) for row in clean]
@@ -177,7 +243,7 @@ def add_prices(request, rows: list) -> list[EnergyPrice]:
     except IntegrityError:
         # Another request added one of these hours between our check and our write.
         raise Conflict(
-            "some of these hours were just added by someone else; nothing was written", "rows"
+            _("some of these hours were just added by someone else; nothing was written"), "rows"
         ) from None
     for site_id in sorted(site_ids):
         hours = sorted(row["starts_at"] for row in clean if row["site_id"] == site_id)
@@ -196,7 +262,7 @@ def get_site(dbsession, site_id, field: str = "site_id") -> Site:
     if isinstance(site_id, int) and not isinstance(site_id, bool):
         site = dbsession.get(Site, site_id)
     if site is None:
-        raise InvalidInput(f"there is no site with id {site_id}", field)
+        raise InvalidInput(_("there is no site with id ${id}", mapping={"id": site_id}), field)
     return site
 
 
@@ -205,8 +271,8 @@ def parse_bound(value, field: str) -> dt.datetime | None:
         return None
     try:
         return parse_instant(value, require_zone=False)
-    except ValueError as error:
-        raise InvalidInput(f"{field}: {error}", field) from None
+    except BadValue as error:
+        raise InvalidInput(at(error.message, field), field) from None
 
 
 def price_query(dbsession, site_id: int, start=None, end=None) -> sa.Select:
@@ -214,7 +280,7 @@ def price_query(dbsession, site_id: int, start=None, end=None) -> sa.Select:
     get_site(dbsession, site_id)
     start, end = parse_bound(start, "from"), parse_bound(end, "to")
     if start is not None and end is not None and start >= end:
-        raise InvalidInput("from must be before to", "to")
+        raise InvalidInput(_("from must be before to"), "to")
     query = sa.select(EnergyPrice).where(EnergyPrice.site_id == site_id)
     if start is not None:
         query = query.where(EnergyPrice.starts_at >= start)
@@ -242,28 +308,33 @@ def make_plan(request, site_id, breakeven, start, end, load_mw=None) -> dict:
     site = get_site(dbsession, site_id)
     try:
         breakeven = parse_decimal(breakeven, low=Decimal(0), high=MAX_BREAKEVEN)
-    except ValueError as error:
-        raise InvalidInput(f"breakeven_usd_per_mwh: {error}", "breakeven_usd_per_mwh") from None
+    except BadValue as error:
+        field = "breakeven_usd_per_mwh"
+        raise InvalidInput(at(error.message, field), field) from None
     if load_mw is None or load_mw == "":
         if site.capacity_kw <= 0:
             raise InvalidInput(
-                f"load_mw is needed: site '{site.name}' has no power capacity set", "load_mw"
+                _(
+                    "load_mw is needed: site '${site}' has no power capacity set",
+                    mapping={"site": site.name},
+                ),
+                "load_mw",
             )
         load = Decimal(str(site.capacity_kw)) / 1000
     else:
         try:
             load = parse_decimal(load_mw, low=Decimal(0), high=Decimal(MAX_LOAD_MW))
-        except ValueError as error:
-            raise InvalidInput(f"load_mw: {error}", "load_mw") from None
+        except BadValue as error:
+            raise InvalidInput(at(error.message, "load_mw"), "load_mw") from None
         if load == 0:
-            raise InvalidInput("load_mw must be above 0", "load_mw")
+            raise InvalidInput(_("load_mw must be above 0"), "load_mw")
     start, end = parse_bound(start, "from"), parse_bound(end, "to")
     if start is None or end is None:
-        raise InvalidInput("from and to are both needed", "from" if start is None else "to")
+        raise InvalidInput(_("from and to are both needed"), "from" if start is None else "to")
     if start >= end:
-        raise InvalidInput("from must be before to", "to")
+        raise InvalidInput(_("from must be before to"), "to")
     if end - start > MAX_WINDOW:
-        raise InvalidInput("the window can be at most 366 days", "to")
+        raise InvalidInput(_("the window can be at most 366 days"), "to")
 
     prices = list(
         dbsession.scalars(
@@ -279,8 +350,11 @@ def make_plan(request, site_id, breakeven, start, end, load_mw=None) -> dict:
     other = sorted({p.currency for p in prices} - {PLAN_CURRENCY})
     if other:
         raise InvalidInput(
-            f"prices for this site in that window are in {', '.join(other)}; the breakeven is "
-            f"in {PLAN_CURRENCY}, so the plan needs {PLAN_CURRENCY} prices",
+            _(
+                "prices for this site in that window are in ${other}; the breakeven is "
+                "in ${currency}, so the plan needs ${currency} prices",
+                mapping={"other": ", ".join(other), "currency": PLAN_CURRENCY},
+            ),
             "site_id",
         )
     plan = plan_curtailment(
@@ -327,7 +401,13 @@ def rows_from_csv(text: str, site_id: int, currency: str = PLAN_CURRENCY) -> tup
         if not rows and cells[0].lower() == "starts_at":
             continue
         if len(cells) != 2:
-            raise InvalidInput(f"line {number}: expected 2 values, starts_at,price_per_mwh", "csv")
+            raise InvalidInput(
+                _(
+                    "line ${number}: expected 2 values, starts_at,price_per_mwh",
+                    mapping={"number": number},
+                ),
+                "csv",
+            )
         rows.append(
             {
                 "site_id": site_id,
@@ -339,7 +419,10 @@ def rows_from_csv(text: str, site_id: int, currency: str = PLAN_CURRENCY) -> tup
         )
         lines.append(number)
         if len(rows) > MAX_BATCH:
-            raise InvalidInput(f"at most {MAX_BATCH} prices at a time", "csv")
+            raise InvalidInput(
+                _("at most ${most} prices at a time", mapping={"most": MAX_BATCH}), "csv"
+            )
     if not rows:
-        raise InvalidInput("paste at least one line: starts_at,price_per_mwh", "csv")
+        raise InvalidInput(_("paste at least one line: starts_at,price_per_mwh"), "csv")
+
     return rows, lines

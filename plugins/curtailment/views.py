@@ -2,6 +2,7 @@ import datetime as dt
 import zoneinfo
 
 from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.i18n import TranslationStringFactory
 from pyramid.view import view_config
 
 from hashinsight_core.db import utcnow
@@ -11,6 +12,8 @@ from plugins.curtailment import services
 from plugins.curtailment.models import EnergyPrice
 from plugins.curtailment.permissions import CurtailmentPermission
 from plugins.hosting.services import list_sites
+
+_ = TranslationStringFactory("hashinsight")
 
 TEMPLATE = "plugins.curtailment:templates/curtailment/prices.jinja2"
 PAGE_MAX_DAYS = 31
@@ -61,7 +64,7 @@ def page_data(request, error=None, csv_form=None) -> dict:
                     params.get("load_mw") or None,
                 )
             except DomainError as problem:
-                plan_error = problem.message
+                plan_error = request.localizer.translate(problem.message)
     curtail = {h["starts_at"] for h in plan["curtail_hours"]} if plan else set()
     return {
         "sites": sites,
@@ -106,11 +109,20 @@ def price_import_form(request):
         services.add_prices(request, rows)
     except (services.RowError, services.RowConflict) as problem:
         request.response.status_int = problem.status
-        message = f"line {lines[problem.index]}: {problem.name}: {problem.problem}"
+        translate = request.localizer.translate
+        text = translate(services.at(problem.problem, problem.name))
+        message = translate(
+            _(
+                "line ${number}: ${problem}",
+                mapping={"number": lines[problem.index], "problem": text},
+            )
+        )
         return page_data(request, error=message, csv_form=form)
     except (DomainError, ValueError) as problem:
         request.response.status_int = getattr(problem, "status", 422)
-        return page_data(request, error=getattr(problem, "message", str(problem)), csv_form=form)
+        message = getattr(problem, "message", None) or str(problem)
+        return page_data(request, error=request.localizer.translate(message), csv_form=form)
+
     return HTTPSeeOther(request.route_path("curtailment.price.list", _query={"site_id": site.id}))
 
 

@@ -11,11 +11,13 @@ import hashlib
 import secrets
 
 import sqlalchemy as sa
+from pyramid.i18n import TranslationStringFactory
 
 from hashinsight_core.db import utcnow
 from hashinsight_core.exceptions import Conflict, InvalidInput
 from plugins.hosting.models import EdgeDevice, Zone
 
+_ = TranslationStringFactory("hashinsight")
 TOKEN_PREFIX = "hie_"  # noqa: S105 - a marker, not a secret
 
 
@@ -30,13 +32,15 @@ def new_secret() -> str:
 def create_device(request, zone: Zone, name: str) -> tuple[EdgeDevice, str]:
     name = (name or "").strip()
     if not 1 <= len(name) <= 100:
-        raise InvalidInput("name must be 1 to 100 characters", "name")
+        raise InvalidInput(_("name must be 1 to 100 characters"), "name")
     db = request.dbsession
     taken = sa.select(EdgeDevice.id).where(
         EdgeDevice.zone_id == zone.id, EdgeDevice.name == name, EdgeDevice.revoked_at.is_(None)
     )
     if db.scalar(taken) is not None:
-        raise Conflict(f"the zone already has a device named '{name}'", "name")
+        raise Conflict(
+            _("the zone already has a device named '${name}'", mapping={"name": name}), "name"
+        )
     secret = new_secret()
     user = getattr(request, "user", None)
     device = EdgeDevice(
@@ -60,7 +64,7 @@ def create_device(request, zone: Zone, name: str) -> tuple[EdgeDevice, str]:
 def rotate(request, device: EdgeDevice) -> str:
     """A new token; the old one stops working at once."""
     if device.revoked_at is not None:
-        raise Conflict("the device is revoked; register a new one")
+        raise Conflict(_("the device is revoked; register a new one"))
     secret = new_secret()
     device.token_hash = digest(secret)
     device.token_prefix = secret[:10]

@@ -10,7 +10,11 @@ from __future__ import annotations
 import csv
 import io
 
+from pyramid.i18n import TranslationStringFactory
+
 from hashinsight_core.exceptions import InvalidInput
+
+_ = TranslationStringFactory("hashinsight")
 
 MAX_ROWS = 10_000
 MAX_BYTES = 8 * 1024 * 1024
@@ -25,17 +29,21 @@ def _column(name) -> str:
 def _rows(header: list, body) -> list[dict]:
     columns = [_column(h) for h in header]
     if not any(columns):
-        raise InvalidInput("the first row must name the columns (serial, mac, model, …)", "file")
+        raise InvalidInput(_("the first row must name the columns (serial, mac, model, …)"), "file")
     repeated = sorted({c for c in columns if c and columns.count(c) > 1})
     if repeated:
-        raise InvalidInput(f"column '{repeated[0]}' appears twice", "file")
+        raise InvalidInput(
+            _("column '${column}' appears twice", mapping={"column": repeated[0]}), "file"
+        )
     rows: list[dict] = []
     for values in body:
         if all(v in (None, "") or (isinstance(v, str) and not v.strip()) for v in values):
             rows.append(None)  # an empty line keeps its number but is skipped
             continue
         if len(rows) >= MAX_ROWS:
-            raise InvalidInput(f"at most {MAX_ROWS} miners a file", "file")
+            raise InvalidInput(
+                _("at most ${count} miners a file", mapping={"count": MAX_ROWS}), "file"
+            )
         row = {}
         for column, value in zip(columns, values, strict=False):
             if column:
@@ -48,7 +56,7 @@ def read_csv(data: bytes) -> list[dict | None]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InvalidInput("the CSV file must be UTF-8 text", "file") from None
+        raise InvalidInput(_("the CSV file must be UTF-8 text"), "file") from None
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
@@ -57,13 +65,17 @@ def read_csv(data: bytes) -> list[dict | None]:
     try:
         header = next(reader)
     except StopIteration:
-        raise InvalidInput("the file is empty", "file") from None
+        raise InvalidInput(_("the file is empty"), "file") from None
     except csv.Error as error:
-        raise InvalidInput(f"the CSV file cannot be read: {error}", "file") from None
+        raise InvalidInput(
+            _("the CSV file cannot be read: ${error}", mapping={"error": str(error)}), "file"
+        ) from None
     try:
         return _rows(header, reader)
     except csv.Error as error:
-        raise InvalidInput(f"the CSV file cannot be read: {error}", "file") from None
+        raise InvalidInput(
+            _("the CSV file cannot be read: ${error}", mapping={"error": str(error)}), "file"
+        ) from None
 
 
 def read_xlsx(data: bytes) -> list[dict | None]:
@@ -72,13 +84,13 @@ def read_xlsx(data: bytes) -> list[dict | None]:
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 - openpyxl raises many kinds for a broken file
-        raise InvalidInput("the Excel file cannot be read (save it as .xlsx)", "file") from None
+        raise InvalidInput(_("the Excel file cannot be read (save it as .xlsx)"), "file") from None
     try:
         sheet = book.worksheets[0]
         values = sheet.iter_rows(values_only=True)
         header = next(values, None)
         if header is None:
-            raise InvalidInput("the file is empty", "file")
+            raise InvalidInput(_("the file is empty"), "file")
         return _rows(list(header), (list(v) for v in values))
     finally:
         book.close()
@@ -86,9 +98,11 @@ def read_xlsx(data: bytes) -> list[dict | None]:
 
 def read_file(filename: str, data: bytes) -> list[dict | None]:
     if len(data) > MAX_BYTES:
-        raise InvalidInput(f"the file is over {MAX_BYTES // (1024 * 1024)} MB", "file")
+        raise InvalidInput(
+            _("the file is over ${size} MB", mapping={"size": MAX_BYTES // (1024 * 1024)}), "file"
+        )
     if not data:
-        raise InvalidInput("the file is empty", "file")
+        raise InvalidInput(_("the file is empty"), "file")
     name = (filename or "").lower()
     if name.endswith(".xlsx") or data[:2] == b"PK":
         return read_xlsx(data)
@@ -102,7 +116,7 @@ def create_from_file(request, filename: str, data: bytes) -> list[int]:
     rows = read_file(filename, data)
     numbered = [(index + 2, row) for index, row in enumerate(rows) if row is not None]
     if not numbered:
-        raise InvalidInput("the file has no miners", "file")
+        raise InvalidInput(_("the file has no miners"), "file")
     return services.create_miners(
         request, [row for _n, row in numbered], row_numbers=[n for n, _row in numbered]
     )

@@ -18,6 +18,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from pyramid.i18n import TranslationStringFactory
 from pyramid.interfaces import IRoutesMapper
 from pyramid.view import view_config
 
@@ -39,6 +40,7 @@ from plugins.hosting.telemetry.read import (
     status_conditions,
 )
 
+_ = TranslationStringFactory("hashinsight")
 T = "plugins.hosting:templates/hosting/"
 STATES = ("online", "warning", "offline", "nodata")
 PAGE_SIZES = (25, 50, 100, 200)
@@ -49,9 +51,6 @@ REFRESH_SECONDS = 15
 
 def client_strings() -> list:
     """Words the monitoring scripts show (charts, states, refresh note), translated server-side."""
-    from pyramid.i18n import TranslationStringFactory
-
-    _ = TranslationStringFactory("hashinsight")
     return [
         _("online"),
         _("warning"),
@@ -141,7 +140,13 @@ def _int(text, name: str, low: int = 1, high: int = 2**31 - 1) -> int | None:
         return None
     text = str(text).strip()
     if not text.isdigit() or not low <= int(text) <= high:
-        raise InvalidInput(f"{name} must be a whole number from {low} to {high}", name)
+        raise InvalidInput(
+            _(
+                "${name} must be a whole number from ${low} to ${high}",
+                mapping={"name": name, "low": low, "high": high},
+            ),
+            name,
+        )
     return int(text)
 
 
@@ -312,14 +317,22 @@ def parse_live_query(params, *, strict: bool) -> LiveQuery:
             continue
         if value not in choices:
             if strict:
-                raise InvalidInput(f"{key} must be one of {', '.join(choices)}", key)
+                raise InvalidInput(
+                    _(
+                        "${name} must be one of ${choices}",
+                        mapping={"name": key, "choices": ", ".join(choices)},
+                    ),
+                    key,
+                )
             continue
         setattr(query, key, value)
     for key in ("model", "q"):
         value = (params.get(key) or "").strip()
         if len(value) > 100:
             if strict:
-                raise InvalidInput(f"{key} must be at most 100 characters", key)
+                raise InvalidInput(
+                    _("${name} must be at most 100 characters", mapping={"name": key}), key
+                )
             value = value[:100]
         setattr(query, key, value)
     return query
@@ -748,7 +761,7 @@ def api_heatmap(request):
     if site_id is not None and data["site_id"] != site_id:
         from pyramid.httpexceptions import HTTPNotFound
 
-        raise HTTPNotFound("no such site")
+        raise HTTPNotFound(request.localizer.translate(_("no such site")))
     return data
 
 

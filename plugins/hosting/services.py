@@ -49,11 +49,55 @@ class BatchInvalid(DomainError):
     code = "invalid_rows"
 
     def __init__(self, errors: list[dict]):
-        shown = errors[:5]
-        text = "; ".join(f"row {e['row']}, {e['column']}: {e['message']}" for e in shown)
-        more = f" (and {len(errors) - len(shown)} more)" if len(errors) > len(shown) else ""
-        super().__init__(f"{len(errors)} problem(s), nothing was saved: {text}{more}")
+        super().__init__(self.summary(errors, _english))
         self.errors = errors
+
+    @staticmethod
+    def summary(errors: list[dict], translate):
+        """The first rows' problems in one sentence; ``translate`` turns each row's message
+        (a translation string) into text first, so the sentence reads in one language."""
+        shown = errors[:5]
+        parts = [
+            translate(
+                _(
+                    "row ${row}, ${column}: ${problem}",
+                    mapping={
+                        "row": e["row"],
+                        "column": e["column"],
+                        "problem": translate(e["message"]),
+                    },
+                )
+            )
+            for e in shown
+        ]
+        more = ""
+        if len(errors) > len(shown):
+            more = " " + translate(
+                _("(and ${count} more)", mapping={"count": len(errors) - len(shown)})
+            )
+        return _(
+            "${count} problem(s), nothing was saved: ${problems}${more}",
+            mapping={"count": len(errors), "problems": "; ".join(parts), "more": more},
+        )
+
+    def translated(self, request) -> tuple[str, list[dict]]:
+        """The message and each row's problem as text in the request's language."""
+        translate = request.localizer.translate
+        rows = [{**e, "message": translate(e["message"])} for e in self.errors]
+        return translate(self.summary(self.errors, translate)), rows
+
+
+def _english(message) -> str:
+    """A translation string's English text with its values filled in (a str stays as is)."""
+    return message.interpolate() if hasattr(message, "interpolate") else str(message)
+
+
+def _problem(field: str | None, plain, named, **values):
+    """A parser's complaint: ``plain`` ("must be a number") for a spreadsheet cell, whose
+    column is shown beside it, or ``named`` ("capacity_kw must be a number") for a field."""
+    if field:
+        return named % {"field": field, **values}
+    return plain % values
 
 
 # --- small parsers ---------------------------------------------------------------------------
@@ -69,7 +113,9 @@ def normalize_mac(value) -> str | None:
     if not text:
         return None
     if not _MAC_HEX.match(text):
-        raise ValueError(f"'{value}' is not a MAC address (12 hex digits)")
+        raise ValueError(
+            _("'${value}' is not a MAC address (12 hex digits)", mapping={"value": value})
+        )
     return ":".join(text[i : i + 2] for i in range(0, 12, 2))
 
 
@@ -80,39 +126,78 @@ def normalize_serial(value) -> str | None:
     if not text:
         return None
     if len(text) > 64 or not re.fullmatch(r"[A-Z0-9][A-Z0-9._/\-]*", text):
-        raise ValueError(f"'{value}' is not a serial number (letters, digits, . _ / -)")
+        raise ValueError(
+            _(
+                "'${value}' is not a serial number (letters, digits, . _ / -)",
+                mapping={"value": value},
+            )
+        )
     return text
 
 
 def _number(value, column: str, low: float, high: float) -> float | None:
+    """``column`` (when given) starts the complaint: "capacity_kw must be a number"."""
     if value is None or value == "":
         return None
     if isinstance(value, bool):
-        raise ValueError("must be a number")
+        raise ValueError(_problem(column, _("must be a number"), _("${field} must be a number")))
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"'{value}' is not a number") from None
+        raise ValueError(
+            _problem(
+                column,
+                _("'${value}' is not a number"),
+                _("${field} '${value}' is not a number"),
+                value=value,
+            )
+        ) from None
     if not math.isfinite(number) or not low <= number <= high:
-        raise ValueError(f"must be between {low:g} and {high:g}")
+        raise ValueError(
+            _problem(
+                column,
+                _("must be between ${low} and ${high}"),
+                _("${field} must be between ${low} and ${high}"),
+                low=format(low, "g"),
+                high=format(high, "g"),
+            )
+        )
     return number
 
 
-def _integer(value, low: int, high: int) -> int | None:
+def _integer(value, low: int, high: int, column: str = "") -> int | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool):
-        raise ValueError("must be a whole number")
+        raise ValueError(
+            _problem(column, _("must be a whole number"), _("${field} must be a whole number"))
+        )
     if isinstance(value, float):
         if not value.is_integer():
-            raise ValueError(f"'{value:g}' is not a whole number")
-        value = int(value)
+            value = format(value, "g")
+        else:
+            value = int(value)
     try:
         number = int(str(value).strip())
     except ValueError:
-        raise ValueError(f"'{value}' is not a whole number") from None
+        raise ValueError(
+            _problem(
+                column,
+                _("'${value}' is not a whole number"),
+                _("${field} '${value}' is not a whole number"),
+                value=value,
+            )
+        ) from None
     if not low <= number <= high:
-        raise ValueError(f"must be between {low} and {high}")
+        raise ValueError(
+            _problem(
+                column,
+                _("must be between ${low} and ${high}"),
+                _("${field} must be between ${low} and ${high}"),
+                low=low,
+                high=high,
+            )
+        )
     return number
 
 
@@ -123,13 +208,13 @@ def _ip(value) -> str | None:
     try:
         return str(ipaddress.ip_address(str(value).strip()))
     except ValueError:
-        raise ValueError(f"'{value}' is not an IP address") from None
+        raise ValueError(_("'${value}' is not an IP address", mapping={"value": value})) from None
 
 
 def _text(value, limit: int) -> str:
     text = "" if value is None else str(value).strip()
     if len(text) > limit:
-        raise ValueError(f"at most {limit} characters")
+        raise ValueError(_("at most ${limit} characters", mapping={"limit": limit}))
     return text
 
 
@@ -148,32 +233,39 @@ def list_sites(dbsession) -> list[Site]:
 def _site_fields(name, timezone, capacity_kw, location, tariff_per_kwh, tariff_currency):
     name = (name or "").strip()
     if not name or len(name) > 200:
-        raise InvalidInput("name must be 1 to 200 characters", "name")
+        raise InvalidInput(_("name must be 1 to 200 characters"), "name")
     try:
         zoneinfo.ZoneInfo(timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise InvalidInput(
-            f"'{timezone}' is not a time zone (try Asia/Almaty or UTC)", "timezone"
+            _(
+                "'${timezone}' is not a time zone (try Asia/Almaty or UTC)",
+                mapping={"timezone": timezone},
+            ),
+            "timezone",
         ) from None
     try:
         capacity_kw = float(capacity_kw)
     except (TypeError, ValueError):
-        raise InvalidInput("capacity_kw must be a number", "capacity_kw") from None
+        raise InvalidInput(_("capacity_kw must be a number"), "capacity_kw") from None
     if not 0 <= capacity_kw <= MAX_CAPACITY_KW:
-        raise InvalidInput(f"capacity_kw must be between 0 and {MAX_CAPACITY_KW}", "capacity_kw")
+        raise InvalidInput(
+            _("capacity_kw must be between 0 and ${high}", mapping={"high": MAX_CAPACITY_KW}),
+            "capacity_kw",
+        )
     location = (location or "").strip() or None
     if location and len(location) > 200:
-        raise InvalidInput("location must be at most 200 characters", "location")
+        raise InvalidInput(_("location must be at most 200 characters"), "location")
     if tariff_per_kwh in ("", None):
         tariff_per_kwh = None
     else:
         try:
             tariff_per_kwh = _number(tariff_per_kwh, "tariff_per_kwh", 0, 10)
         except ValueError as error:
-            raise InvalidInput(f"tariff_per_kwh {error}", "tariff_per_kwh") from None
+            raise InvalidInput(error.args[0], "tariff_per_kwh") from None
     currency = (tariff_currency or "USD").strip().upper()
     if not re.fullmatch(r"[A-Z]{3}", currency):
-        raise InvalidInput("tariff_currency must be a 3-letter code like USD", "tariff_currency")
+        raise InvalidInput(_("tariff_currency must be a 3-letter code like USD"), "tariff_currency")
     return name, timezone, capacity_kw, location, tariff_per_kwh, currency
 
 
@@ -192,7 +284,7 @@ def create_site(
     dbsession = request.dbsession
     taken = sa.select(Site.id).where(Site.name == name).execution_options(**UNSCOPED)
     if dbsession.scalar(taken) is not None:
-        raise Conflict(f"a site named '{name}' already exists", "name")
+        raise Conflict(_("a site named '${name}' already exists", mapping={"name": name}), "name")
     site = Site(
         name=name,
         timezone=timezone,
@@ -213,7 +305,7 @@ def delete_site(request, site: Site) -> None:
     dbsession = request.dbsession
     count = sa.select(sa.func.count()).where(Miner.site_id == site.id)
     if dbsession.scalar(count.execution_options(**UNSCOPED)):
-        raise Conflict("the site still has miners; move or delete them first")
+        raise Conflict(_("the site still has miners; move or delete them first"))
     dbsession.execute(sa.delete(Membership).where(Membership.site_id == site.id))
     site_id, name = site.id, site.name
     dbsession.delete(site)
@@ -231,15 +323,17 @@ def zone_query(site_id: int | None = None) -> sa.Select:
 def create_zone(request, site: Site, name: str, capacity_kw=0.0) -> Zone:
     name = (name or "").strip()
     if not name or len(name) > 100:
-        raise InvalidInput("name must be 1 to 100 characters", "name")
+        raise InvalidInput(_("name must be 1 to 100 characters"), "name")
     try:
         capacity = _number(capacity_kw if capacity_kw != "" else 0, "capacity_kw", 0, 2_000_000)
     except ValueError as error:
-        raise InvalidInput(f"capacity_kw {error}", "capacity_kw") from None
+        raise InvalidInput(error.args[0], "capacity_kw") from None
     dbsession = request.dbsession
     taken = sa.select(Zone.id).where(Zone.site_id == site.id, Zone.name == name)
     if dbsession.scalar(taken.execution_options(**UNSCOPED)) is not None:
-        raise Conflict(f"the site already has a zone named '{name}'", "name")
+        raise Conflict(
+            _("the site already has a zone named '${name}'", mapping={"name": name}), "name"
+        )
     zone = Zone(site_id=site.id, name=name, capacity_kw=capacity or 0.0)
     dbsession.add(zone)
     dbsession.flush()
@@ -253,7 +347,7 @@ def delete_zone(request, zone: Zone) -> None:
     dbsession = request.dbsession
     count = sa.select(sa.func.count()).where(Miner.zone_id == zone.id)
     if dbsession.scalar(count.execution_options(**UNSCOPED)):
-        raise Conflict("the zone still has miners; move or delete them first")
+        raise Conflict(_("the zone still has miners; move or delete them first"))
     dbsession.execute(sa.delete(Membership).where(Membership.zone_id == zone.id))
     zone_id, name = zone.id, zone.name
     dbsession.delete(zone)
@@ -264,16 +358,18 @@ def delete_zone(request, zone: Zone) -> None:
 def create_rack(request, zone: Zone, name: str, rows=1, slots=1) -> Rack:
     name = (name or "").strip()
     if not name or len(name) > 50:
-        raise InvalidInput("name must be 1 to 50 characters", "name")
+        raise InvalidInput(_("name must be 1 to 50 characters"), "name")
     try:
-        rows = _integer(rows, 1, MAX_RACK_SIZE) or 1
-        slots = _integer(slots, 1, MAX_RACK_SIZE) or 1
+        rows = _integer(rows, 1, MAX_RACK_SIZE, "rows/slots") or 1
+        slots = _integer(slots, 1, MAX_RACK_SIZE, "rows/slots") or 1
     except ValueError as error:
-        raise InvalidInput(f"rows/slots {error}", "rows") from None
+        raise InvalidInput(error.args[0], "rows") from None
     dbsession = request.dbsession
     taken = sa.select(Rack.id).where(Rack.zone_id == zone.id, Rack.name == name)
     if dbsession.scalar(taken.execution_options(**UNSCOPED)) is not None:
-        raise Conflict(f"the zone already has a rack named '{name}'", "name")
+        raise Conflict(
+            _("the zone already has a rack named '${name}'", mapping={"name": name}), "name"
+        )
     rack = Rack(site_id=zone.site_id, zone_id=zone.id, name=name, rows=rows, slots=slots)
     dbsession.add(rack)
     dbsession.flush()
@@ -407,8 +503,8 @@ def _ints(texts) -> list[int]:
 def validate_miner(row: dict, lookups: Lookups, errors: list[tuple[str, str]]) -> dict | None:
     """One row (JSON object or spreadsheet row) -> the Miner's column values.
 
-    Problems are appended to ``errors`` as (column, message); the values are returned
-    anyway, so a batch can also report a bad row's duplicates.
+    Problems are appended to ``errors`` as (column, message: a translation string); the
+    values are returned anyway, so a batch can also report a bad row's duplicates.
     """
     values: dict = {}
 
@@ -416,34 +512,42 @@ def validate_miner(row: dict, lookups: Lookups, errors: list[tuple[str, str]]) -
         try:
             return func()
         except ValueError as error:
-            errors.append((column, str(error)))
+            errors.append((column, error.args[0]))
             return None
 
     unknown = sorted(set(row) - set(MINER_COLUMNS))
     for column in unknown:
-        errors.append((column, "unknown column"))
+        errors.append((column, _("unknown column")))
     values["serial"] = check("serial", lambda: normalize_serial(row.get("serial")))
     if values["serial"] is None and not any(c == "serial" for c, _m in errors):
-        errors.append(("serial", "a serial number is required"))
+        errors.append(("serial", _("a serial number is required")))
     values["mac"] = check("mac", lambda: normalize_mac(row.get("mac")))
     # The zone: an id, or a site (name or id) and the zone's name in it.
     zone = None
     if row.get("zone_id") not in (None, ""):
         zone = lookups.zones.get(_maybe_int(row.get("zone_id")))
         if zone is None:
-            errors.append(("zone_id", f"no zone {row.get('zone_id')}"))
+            errors.append(("zone_id", _("no zone ${id}", mapping={"id": row.get("zone_id")})))
     elif row.get("site") not in (None, "") or row.get("zone") not in (None, ""):
         site, name = str(row.get("site") or "").strip(), str(row.get("zone") or "").strip()
         if not site:
-            errors.append(("site", "give the site with the zone"))
+            errors.append(("site", _("give the site with the zone")))
         elif not name:
-            errors.append(("zone", "give the zone's name"))
+            errors.append(("zone", _("give the zone's name")))
         else:
             zone = lookups.zones_by_name.get((site.lower(), name.lower()))
             if zone is None:
-                errors.append(("zone", f"no zone '{name}' in site '{site}'"))
+                errors.append(
+                    (
+                        "zone",
+                        _(
+                            "no zone '${zone}' in site '${site}'",
+                            mapping={"zone": name, "site": site},
+                        ),
+                    )
+                )
     else:
-        errors.append(("zone_id", "a zone is required (zone_id, or site and zone)"))
+        errors.append(("zone_id", _("a zone is required (zone_id, or site and zone)")))
     if zone is not None:
         values["zone_id"], values["site_id"] = zone.id, zone.site_id
     # The owner: an id or a name; empty = the provider's own miner.
@@ -451,12 +555,14 @@ def validate_miner(row: dict, lookups: Lookups, errors: list[tuple[str, str]]) -
     if row.get("customer_id") not in (None, ""):
         customer = lookups.customers.get(_maybe_int(row.get("customer_id")))
         if customer is None:
-            errors.append(("customer_id", f"no customer {row.get('customer_id')}"))
+            errors.append(
+                ("customer_id", _("no customer ${id}", mapping={"id": row.get("customer_id")}))
+            )
     elif row.get("customer") not in (None, ""):
         name = str(row.get("customer")).strip()
         customer = lookups.customers_by_name.get(name.lower())
         if customer is None:
-            errors.append(("customer", f"no customer named '{name}'"))
+            errors.append(("customer", _("no customer named '${name}'", mapping={"name": name})))
     values["customer_id"] = customer.id if customer is not None else None
     # The model: from the catalogue by id, or a free name with its figures.
     values["asic_model_id"] = check(
@@ -468,23 +574,39 @@ def validate_miner(row: dict, lookups: Lookups, errors: list[tuple[str, str]]) -
     if values["asic_model_id"] is not None:
         found = lookups.catalogue.get(values["asic_model_id"])
         if found is None:
-            errors.append(("asic_model_id", f"no model {values['asic_model_id']} in the catalogue"))
+            errors.append(
+                (
+                    "asic_model_id",
+                    _(
+                        "no model ${id} in the catalogue",
+                        mapping={"id": values["asic_model_id"]},
+                    ),
+                )
+            )
         else:
             model = model or found[0]
             ths = ths if ths is not None else found[1]
             watts = watts if watts is not None else found[2]
     elif not model and not any(c == "model" for c, _m in errors):
-        errors.append(("model", "give a model name or a catalogue asic_model_id"))
+        errors.append(("model", _("give a model name or a catalogue asic_model_id")))
     values["model_name"], values["nominal_ths"], values["nominal_w"] = model or "", ths, watts
     values["firmware"] = check("firmware", lambda: _text(row.get("firmware"), 100)) or ""
     values["pool_url"] = check("pool_url", lambda: _text(row.get("pool_url"), 300)) or ""
     values["pool_worker"] = check("pool_worker", lambda: _text(row.get("pool_worker"), 200)) or ""
     values["ip"] = check("ip", lambda: _ip(row.get("ip")))
     if values["ip"] and zone is not None and lookups.site_modes.get(zone.site_id) != "masked":
-        errors.append(("ip", "this site keeps miner addresses encrypted; the IP is not stored"))
+        errors.append(("ip", _("this site keeps miner addresses encrypted; the IP is not stored")))
     status = str(row.get("status") or RECEIVED).strip().lower()
     if status not in NEW_MINER_STATUSES:
-        errors.append(("status", f"'{status}' is not one of {', '.join(NEW_MINER_STATUSES)}"))
+        errors.append(
+            (
+                "status",
+                _(
+                    "'${status}' is not one of ${choices}",
+                    mapping={"status": status, "choices": ", ".join(NEW_MINER_STATUSES)},
+                ),
+            )
+        )
     values["status"] = status
     # The position: a rack of the zone and a row/slot inside it.
     values["rack_id"] = values["rack_row"] = values["rack_slot"] = None
@@ -493,21 +615,33 @@ def validate_miner(row: dict, lookups: Lookups, errors: list[tuple[str, str]]) -
         if zone is not None:
             rack = lookups.racks.get((zone.id, str(row.get("rack")).strip().lower()))
             if rack is None:
-                errors.append(("rack", f"no rack '{row.get('rack')}' in zone '{zone.name}'"))
+                errors.append(
+                    (
+                        "rack",
+                        _(
+                            "no rack '${rack}' in zone '${zone}'",
+                            mapping={"rack": row.get("rack"), "zone": zone.name},
+                        ),
+                    )
+                )
         rack_row = check("row", lambda: _integer(row.get("row"), 1, MAX_RACK_SIZE))
         rack_slot = check("slot", lambda: _integer(row.get("slot"), 1, MAX_RACK_SIZE))
         if rack is not None:
             if rack_row is None or rack_row > rack.rows:
-                errors.append(("row", f"give a row from 1 to {rack.rows}"))
+                errors.append(
+                    ("row", _("give a row from 1 to ${high}", mapping={"high": rack.rows}))
+                )
             if rack_slot is None or rack_slot > rack.slots:
-                errors.append(("slot", f"give a slot from 1 to {rack.slots}"))
+                errors.append(
+                    ("slot", _("give a slot from 1 to ${high}", mapping={"high": rack.slots}))
+                )
             values["rack_id"], values["rack_row"], values["rack_slot"] = (
                 rack.id,
                 rack_row,
                 rack_slot,
             )
     elif row.get("row") not in (None, "") or row.get("slot") not in (None, ""):
-        errors.append(("rack", "a row and slot need a rack"))
+        errors.append(("rack", _("a row and slot need a rack")))
     return values
 
 
@@ -542,7 +676,7 @@ def create_miners(
     the user sees them (a spreadsheet's first data row is 2). Returns the new ids, in order.
     """
     if not rows:
-        raise InvalidInput("no miners given", "miners")
+        raise InvalidInput(_("no miners given"), "miners")
     lookups = Lookups(request, rows)
     problems: list[dict] = []
     prepared: list[dict] = []
@@ -553,18 +687,34 @@ def create_miners(
         errors: list[tuple[str, str]] = []
         values = validate_miner(row, lookups, errors) if isinstance(row, dict) else None
         if not isinstance(row, dict):
-            errors.append(("", "each miner must be an object"))
+            errors.append(("", _("each miner must be an object")))
         for column, key in (("serial", "serial"), ("mac", "mac")):
             value = values and values.get(key)
             if value:
                 if value in seen[key]:
-                    errors.append((column, f"'{value}' repeats row {seen[key][value]}"))
+                    errors.append(
+                        (
+                            column,
+                            _(
+                                "'${value}' repeats row ${row}",
+                                mapping={"value": value, "row": seen[key][value]},
+                            ),
+                        )
+                    )
                 else:
                     seen[key][value] = number
         if values and values.get("rack_id"):
             spot = (values["rack_id"], values["rack_row"], values["rack_slot"])
             if spot in seen["position"]:
-                errors.append(("slot", f"the position repeats row {seen['position'][spot]}"))
+                errors.append(
+                    (
+                        "slot",
+                        _(
+                            "the position repeats row ${row}",
+                            mapping={"row": seen["position"][spot]},
+                        ),
+                    )
+                )
             else:
                 seen["position"][spot] = number
         problems.extend({"row": number, "column": c, "message": m} for c, m in errors)
@@ -578,19 +728,16 @@ def create_miners(
     for index, values in enumerate(prepared):
         number = numbers[index]
         if values.get("serial") in taken_serials:
-            problems.append(
-                {"row": number, "column": "serial", "message": f"'{values['serial']}' exists"}
-            )
+            exists = _("'${value}' exists", mapping={"value": values["serial"]})
+            problems.append({"row": number, "column": "serial", "message": exists})
         if values.get("mac") in taken_macs:
-            problems.append(
-                {"row": number, "column": "mac", "message": f"'{values['mac']}' exists"}
-            )
+            exists = _("'${value}' exists", mapping={"value": values["mac"]})
+            problems.append({"row": number, "column": "mac", "message": exists})
         if values.get("rack_id") and (
             (values["rack_id"], values["rack_row"], values["rack_slot"]) in taken_spots
         ):
-            problems.append(
-                {"row": number, "column": "slot", "message": "another miner is in this position"}
-            )
+            taken = _("another miner is in this position")
+            problems.append({"row": number, "column": "slot", "message": taken})
     if problems:
         problems.sort(key=lambda p: p["row"])
         raise BatchInvalid(problems)
@@ -648,13 +795,17 @@ def change_status(request, miner: Miner, status: str, note: str = "", actor=None
     """Move ``miner`` along its lifecycle; refuses a transition the lifecycle does not allow."""
     status = (status or "").strip().lower()
     if status not in MINER_STATUSES or status == UNASSIGNED:
-        raise InvalidInput(f"'{status}' is not a status", "status")
+        raise InvalidInput(_("'${status}' is not a status", mapping={"status": status}), "status")
     if status == miner.status:
         return
     if status not in TRANSITIONS[miner.status]:
         allowed = ", ".join(sorted(TRANSITIONS[miner.status])) or "none"
         raise InvalidInput(
-            f"a miner cannot go from {miner.status} to {status} (allowed: {allowed})", "status"
+            _(
+                "a miner cannot go from ${before} to ${after} (allowed: ${allowed})",
+                mapping={"before": miner.status, "after": status, "allowed": allowed},
+            ),
+            "status",
         )
     before = miner.status
     miner.status = status
@@ -707,7 +858,10 @@ def update_miner(request, miner: Miner, changes: dict) -> list[str]:
     for column in ("serial", "mac"):
         if values[column] and values[column] != getattr(miner, column):
             if _taken(db, getattr(Miner, column), [values[column]]):
-                raise Conflict(f"'{values[column]}' belongs to another miner", column)
+                raise Conflict(
+                    _("'${value}' belongs to another miner", mapping={"value": values[column]}),
+                    column,
+                )
     if values["rack_id"] and (values["rack_id"], values["rack_row"], values["rack_slot"]) != (
         miner.rack_id,
         miner.rack_row,
@@ -715,7 +869,7 @@ def update_miner(request, miner: Miner, changes: dict) -> list[str]:
     ):
         spot = (values["rack_id"], values["rack_row"], values["rack_slot"])
         if spot in _taken_positions(db, [spot]):
-            raise Conflict("another miner is in this position", "slot")
+            raise Conflict(_("another miner is in this position"), "slot")
     changed = []
     before_place, before_owner = _place(miner), str(miner.customer_id or "")
     values.pop("status")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from pyramid.httpexceptions import HTTPNoContent, HTTPSeeOther
+from pyramid.i18n import TranslationStringFactory
 from pyramid.view import exception_view_config, view_config
 
 from hashinsight_core.exceptions import DomainError, InvalidInput
@@ -27,6 +28,7 @@ from plugins.hosting.models import (
 )
 from plugins.hosting.permissions import HostingPermission as P
 
+_ = TranslationStringFactory("hashinsight")
 T = "plugins.hosting:templates/hosting/"
 PAGE_SIZE = 50
 
@@ -135,7 +137,8 @@ def query_params(request) -> dict:
 def batch_invalid(exc, request):
     """A batch with bad rows: 422 with every row and column in ``details``."""
     request.response.status_int = 422
-    return {"error": {"code": exc.code, "message": exc.message, "details": exc.errors[:1000]}}
+    message, rows = exc.translated(request)
+    return {"error": {"code": exc.code, "message": message, "details": rows[:1000]}}
 
 
 # --- sites ----------------------------------------------------------------------------------------
@@ -428,12 +431,13 @@ def import_upload(request):
     result = {"errors": [], "message": None, "created": None, "columns": services.MINER_COLUMNS}
     try:
         if upload is None or not hasattr(upload, "file"):
-            raise InvalidInput("choose a CSV or Excel file", "file")
+            raise InvalidInput(_("choose a CSV or Excel file"), "file")
         data = upload.file.read(importer.MAX_BYTES + 1)
         ids = importer.create_from_file(request, upload.filename, data)
     except services.BatchInvalid as error:
         request.response.status_int = 422
-        result.update(errors=error.errors, message=error.message)
+        message, rows = error.translated(request)
+        result.update(errors=rows, message=message)
         return result
     except DomainError as error:
         request.response.status_int = error.status
@@ -555,7 +559,7 @@ def device_create_form(request):
         zone = None
     try:
         if zone is None:
-            raise InvalidInput("choose a zone", "zone_id")
+            raise InvalidInput(_("choose a zone"), "zone_id")
         device, secret = devices.create_device(request, zone, request.POST.get("name", ""))
     except DomainError as error:
         request.response.status_int = error.status
@@ -638,7 +642,7 @@ def api_discovery_adopt(context, request):
     """Make a miner of the candidate (in its zone, or another zone the operator names)."""
     candidate = context.object
     if candidate.status == "adopted":
-        raise InvalidInput("the candidate was adopted already", "status")
+        raise InvalidInput(_("the candidate was adopted already"), "status")
     body = dict(request.openapi.body or {})
     row = {
         "serial": body.pop("serial", None) or candidate.serial or None,

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from translationstring import TranslationStringFactory  # Pyramid's, without Pyramid
+
+_ = TranslationStringFactory("hashinsight")
 
 MIN_CLOSES = 2
 MAX_CLOSES = 10_000
@@ -18,11 +21,19 @@ MIN_WINDOW = 2
 MAX_WINDOW = 365
 
 
-class InputError(ValueError):
-    """A bad input; ``field`` names it so forms and APIs can point at it."""
+def closes_count_message(count: int):
+    return _(
+        "closes must hold ${low} to ${high} numbers (got ${count})",
+        mapping={"low": MIN_CLOSES, "high": f"{MAX_CLOSES:,}", "count": f"{count:,}"},
+    )
 
-    def __init__(self, message: str, field: str):
-        super().__init__(message)
+
+class InputError(ValueError):
+    """A bad input; ``field`` names it so forms and APIs can point at it. ``message`` is a
+    translation string (shown in the reader's language); ``str()`` is its English text."""
+
+    def __init__(self, message, field: str):
+        super().__init__(message.interpolate())
         self.message = message
         self.field = field
 
@@ -31,27 +42,39 @@ def validate(closes: Sequence[float] | np.ndarray, window: int) -> tuple[np.ndar
     """The closes as a float array and the window as an int, or :class:`InputError`."""
     if isinstance(window, bool) or not isinstance(window, int | np.integer):
         if not (isinstance(window, float) and window.is_integer()):
-            raise InputError("window must be a whole number", "window")
+            raise InputError(_("window must be a whole number"), "window")
     window = int(window)
     if not MIN_WINDOW <= window <= MAX_WINDOW:
-        raise InputError(f"window must be between {MIN_WINDOW} and {MAX_WINDOW}", "window")
+        raise InputError(
+            _(
+                "window must be between ${low} and ${high}",
+                mapping={"low": MIN_WINDOW, "high": MAX_WINDOW},
+            ),
+            "window",
+        )
     try:
         values = np.asarray(closes, dtype=float)
     except (TypeError, ValueError):
-        raise InputError("closes must be a list of numbers", "closes") from None
+        raise InputError(_("closes must be a list of numbers"), "closes") from None
     if values.ndim != 1:
-        raise InputError("closes must be a flat list of numbers", "closes")
+        raise InputError(_("closes must be a flat list of numbers"), "closes")
     if not MIN_CLOSES <= len(values) <= MAX_CLOSES:
-        raise InputError(
-            f"closes must hold {MIN_CLOSES} to {MAX_CLOSES:,} numbers (got {len(values):,})",
-            "closes",
-        )
+        raise InputError(closes_count_message(len(values)), "closes")
     bad = np.flatnonzero(~np.isfinite(values))
     if bad.size:
-        raise InputError(f"closes must be finite numbers (number {bad[0] + 1} is not)", "closes")
+        raise InputError(
+            _(
+                "closes must be finite numbers (number ${number} is not)",
+                mapping={"number": int(bad[0]) + 1},
+            ),
+            "closes",
+        )
     if window > len(values):
         raise InputError(
-            f"window ({window}) must not be longer than the number of closes ({len(values)})",
+            _(
+                "window (${window}) must not be longer than the number of closes (${count})",
+                mapping={"window": window, "count": len(values)},
+            ),
             "window",
         )
     return values, window
@@ -114,7 +137,8 @@ def bollinger(closes, window: int, num_std: float = 2.0) -> Bands:
     window (population deviation, as Bollinger defines them)."""
     values, window = validate(closes, window)
     if not np.isfinite(num_std) or num_std < 0:
-        raise InputError("num_std must be a number that is 0 or more", "num_std")
+        raise InputError(_("num_std must be a number that is 0 or more"), "num_std")
+
     rolling = pd.Series(values).rolling(window)
     middle = rolling.mean().to_numpy()
     spread = num_std * rolling.std(ddof=0).to_numpy()

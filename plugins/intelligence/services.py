@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 
 import numpy as np
+from pyramid.i18n import TranslationStringFactory
 
 from hashinsight_core.exceptions import InvalidInput
 from plugins.intelligence import indicators
+
+_ = TranslationStringFactory("hashinsight")
 
 DEFAULT_WINDOW = 14
 TABLE_ROWS = 30
@@ -28,19 +31,18 @@ def parse_closes(text: str) -> list[float]:
     else:
         tokens = [t for t in _SEPARATORS.split(lines[0]) if t] if lines else []
     if len(tokens) > indicators.MAX_CLOSES:
-        raise InvalidInput(
-            f"closes must hold {indicators.MIN_CLOSES} to {indicators.MAX_CLOSES:,} numbers "
-            f"(got {len(tokens):,})",
-            "closes",
-        )
+        raise InvalidInput(indicators.closes_count_message(len(tokens)), "closes")
     closes = []
     for number, token in enumerate(tokens, start=1):
         try:
             value = float(token)
         except ValueError:
             raise InvalidInput(
-                f"closes: number {number} ('{token[:20]}') is not a number "
-                "(one price per line, a dot for decimals)",
+                _(
+                    "closes: number ${number} ('${text}') is not a number "
+                    "(one price per line, a dot for decimals)",
+                    mapping={"number": number, "text": token[:20]},
+                ),
                 "closes",
             ) from None
         closes.append(value)
@@ -51,7 +53,7 @@ def parse_window(text: str) -> int:
     try:
         return int((text or "").strip() or DEFAULT_WINDOW)
     except ValueError:
-        raise InvalidInput("window must be a whole number", "window") from None
+        raise InvalidInput(_("window must be a whole number"), "window") from None
 
 
 def _json_list(array: np.ndarray) -> list[float | None]:

@@ -60,7 +60,7 @@ def entry_create_form(request):
         services.create_entry(request, **form)
     except DomainError as error:
         request.response.status_int = error.status
-        return _page(request, form, error.message, error.field)
+        return _page(request, form, request.localizer.translate(error.message), error.field)
     return HTTPSeeOther(request.route_path("treasury.entry.list"))
 
 

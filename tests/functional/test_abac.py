@@ -103,6 +103,10 @@ def test_foreign_objects_answer_404_and_own_objects_do_not(make_app, engine, dbs
                 "owner": True,
             }
             for name, client in (("customer", customer), ("operator", operator), ("owner", owner)):
+                if method in UNSAFE:  # the client before may have deleted it: a fresh one
+                    obj = maker.make(dbsession, world, side)
+                    dbsession.commit_now()
+                    path = path_for(route, obj)
                 headers = {"Content-Type": "application/json"}
                 if method in UNSAFE:
                     headers.update(api_headers(client))

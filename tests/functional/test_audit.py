@@ -647,7 +647,8 @@ def test_checkpoint_api_is_for_owners_and_needs_a_key(webtest, signing_app, engi
         seq = service.append(conn, "core:user:logout").seq
     execute(engine, "UPDATE core_audit_events SET payload = '{\"x\"\\:1}' WHERE seq = :s", s=seq)
     refused = app.post("/api/v1/audit/checkpoints", headers=api_headers(app), status=409)
-    assert f"event {seq}" in refused.json["error"]["message"]
+    # The same words as the verify page, in the reader's language.
+    assert refused.json["error"]["message"] == f"Event {seq} was changed after it was recorded."
 
 
 def test_latest_checkpoint_is_404_before_the_first(webtest, engine):

@@ -108,7 +108,7 @@ def together(registry, *actions):
         try:
             results[index] = ("ok", run_in_request(registry, run))
         except DomainError as error:
-            results[index] = (error.status, error.message)
+            results[index] = (error.status, str(error))
 
     threads = [
         threading.Thread(target=worker, args=(i, user, func))

@@ -12,7 +12,13 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+# translationstring is what pyramid.i18n re-exports; importing it keeps this module free
+# of Pyramid.
+from translationstring import TranslationStringFactory
+
 from hashinsight_core.exceptions import InvalidInput
+
+_ = TranslationStringFactory("hashinsight")
 
 SEVERITIES = ("info", "warning", "critical")
 ALERT_STATUSES = ("open", "acknowledged", "resolved")
@@ -95,14 +101,33 @@ _ROLE = re.compile(r"^[a-z][a-z0-9_-]{0,49}$")
 
 
 class RuleInvalid(InvalidInput):
-    """A rule with problems: 422, nothing stored. ``problems`` lists (field, message)."""
+    """A rule with problems: 422, nothing stored. ``problems`` lists (field, message), each
+    message a translation string; the views show them in the reader's language."""
 
     code = "invalid_rule"
 
     def __init__(self, problems: list[tuple[str, str]]):
-        text = "; ".join(f"{field}: {message}" for field, message in problems)
-        super().__init__(text, problems[0][0] if problems else None)
+        super().__init__(self.summary(problems, _english), problems[0][0] if problems else None)
         self.problems = problems
+
+    @staticmethod
+    def summary(problems, translate) -> str:
+        """Every problem, "field: problem; …"; ``translate`` turns each message into text."""
+        return "; ".join(
+            translate(_("${field}: ${problem}", mapping={"field": f, "problem": translate(m)}))
+            for f, m in problems
+        )
+
+    def translated(self, request) -> tuple[str, list[dict]]:
+        """The summary and each field's problem, as text in the request's language."""
+        translate = request.localizer.translate
+        details = [{"field": f, "message": translate(m)} for f, m in self.problems]
+        return self.summary(self.problems, translate), details
+
+
+def _english(message) -> str:
+    """A translation string's English text with its values filled in (a str stays as is)."""
+    return message.interpolate() if hasattr(message, "interpolate") else str(message)
 
 
 class _Problems:
@@ -118,19 +143,19 @@ def _number(data, name, problems, *, integer=False, low=None, high=None):
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        problems.add(name, "must be a number")
+        problems.add(name, _("must be a number"))
         return None
     if not math.isfinite(value):
-        problems.add(name, "must be a finite number")
+        problems.add(name, _("must be a finite number"))
         return None
     if integer and value != int(value):
-        problems.add(name, "must be a whole number")
+        problems.add(name, _("must be a whole number"))
         return None
     if low is not None and value < low:
-        problems.add(name, f"must be at least {low:g}")
+        problems.add(name, _("must be at least ${low}", mapping={"low": format(low, "g")}))
         return None
     if high is not None and value > high:
-        problems.add(name, f"must be at most {high:g}")
+        problems.add(name, _("must be at most ${high}", mapping={"high": format(high, "g")}))
         return None
     return int(value) if integer else float(value)
 
@@ -140,7 +165,7 @@ def _id(data, name, problems):
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**31:
-        problems.add(name, "must be the id of an existing record")
+        problems.add(name, _("must be the id of an existing record"))
         return None
     return value
 
@@ -150,14 +175,14 @@ def _text(data, name, problems, *, maximum, minimum=0):
     if value is None:
         return None
     if not isinstance(value, str):
-        problems.add(name, "must be text")
+        problems.add(name, _("must be text"))
         return None
     value = value.strip()
     if len(value) < minimum:
-        problems.add(name, "is required")
+        problems.add(name, _("is required"))
         return None
     if len(value) > maximum:
-        problems.add(name, f"must be at most {maximum} characters")
+        problems.add(name, _("must be at most ${limit} characters", mapping={"limit": maximum}))
         return None
     return value
 
@@ -169,7 +194,7 @@ def _list(data, name, problems) -> list[str] | None:
     if isinstance(value, str):
         value = [v for v in re.split(r"[,;\s]+", value) if v]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        problems.add(name, "must be a list of text")
+        problems.add(name, _("must be a list of text"))
         return None
     return [v.strip() for v in value if v.strip()]
 
@@ -177,15 +202,15 @@ def _list(data, name, problems) -> list[str] | None:
 def check_webhook_url(url: str) -> str | None:
     """Why ``url`` cannot be a webhook target, or None when it can."""
     if len(url) > 500:
-        return "must be at most 500 characters"
+        return _("must be at most 500 characters")
     try:
         parts = urlsplit(url)
     except ValueError:
-        return "is not a URL"
+        return _("is not a URL")
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "must be an http:// or https:// address"
+        return _("must be an http:// or https:// address")
     if parts.username or parts.password:
-        return "must not hold a user name or password (the body is signed instead)"
+        return _("must not hold a user name or password (the body is signed instead)")
     return None
 
 
@@ -194,32 +219,37 @@ def clean_rule(data, *, current: dict | None = None, known_roles=()) -> dict:
     store. Raises :class:`RuleInvalid` naming every problem."""
     problems = _Problems()
     if not isinstance(data, dict):
-        raise RuleInvalid([("body", "must be a JSON object")])
+        raise RuleInvalid([("body", _("must be a JSON object"))])
     for name in sorted(set(data) - FIELDS):
-        problems.add(name, "is not a field of a rule")
+        problems.add(name, _("is not a field of a rule"))
     out: dict = {}
 
     if "name" in data or current is None:
         name = _text(data, "name", problems, maximum=200, minimum=1)
         if name is None and "name" not in (f for f, _ in problems.items):
-            problems.add("name", "is required")
+            problems.add("name", _("is required"))
         out["name"] = name
     if "kind" in data or current is None:
         kind = data.get("kind")
         if kind not in KIND_SPECS:
-            problems.add("kind", f"must be one of {', '.join(KINDS)}")
+            problems.add(
+                "kind", _("must be one of ${choices}", mapping={"choices": ", ".join(KINDS)})
+            )
         out["kind"] = kind
     if "severity" in data:
         if data["severity"] not in SEVERITIES:
-            problems.add("severity", f"must be one of {', '.join(SEVERITIES)}")
+            problems.add(
+                "severity",
+                _("must be one of ${choices}", mapping={"choices": ", ".join(SEVERITIES)}),
+            )
         out["severity"] = data["severity"]
     if "enabled" in data:
         if not isinstance(data["enabled"], bool):
-            problems.add("enabled", "must be true or false")
+            problems.add("enabled", _("must be true or false"))
         out["enabled"] = data["enabled"]
     if "open_ticket" in data:
         if not isinstance(data["open_ticket"], bool):
-            problems.add("open_ticket", "must be true or false")
+            problems.add("open_ticket", _("must be true or false"))
         out["open_ticket"] = data["open_ticket"]
     for name in ("site_id", "zone_id", "customer_id"):
         if name in data:
@@ -232,11 +262,11 @@ def clean_rule(data, *, current: dict | None = None, known_roles=()) -> dict:
     for name, high in (("for_minutes", MAX_MINUTES), ("clear_minutes", MAX_MINUTES)):
         if name in data:
             if data[name] is None:
-                problems.add(name, "must be a number")
+                problems.add(name, _("must be a number"))
             out[name] = _number(data, name, problems, integer=True, low=0, high=high)
     if "window_minutes" in data:
         if data["window_minutes"] is None:
-            problems.add("window_minutes", "must be a number")
+            problems.add("window_minutes", _("must be a number"))
         out["window_minutes"] = _number(
             data, "window_minutes", problems, integer=True, low=5, high=MAX_WINDOW
         )
@@ -245,25 +275,32 @@ def clean_rule(data, *, current: dict | None = None, known_roles=()) -> dict:
         if emails is not None:
             bad = [e for e in emails if not _EMAIL.match(e)]
             if bad:
-                problems.add("email_to", f"'{bad[0][:100]}' is not an e-mail address")
+                problems.add(
+                    "email_to",
+                    _("'${value}' is not an e-mail address", mapping={"value": bad[0][:100]}),
+                )
             elif len(emails) > MAX_EMAILS:
-                problems.add("email_to", f"at most {MAX_EMAILS} addresses")
+                problems.add(
+                    "email_to", _("at most ${count} addresses", mapping={"count": MAX_EMAILS})
+                )
             out["email_to"] = ", ".join(dict.fromkeys(emails))
             if len(out["email_to"]) > 1000:
-                problems.add("email_to", "too long (1000 characters at most)")
+                problems.add("email_to", _("too long (1000 characters at most)"))
     if "email_roles" in data:
         roles = _list(data, "email_roles", problems)
         if roles is not None:
             unknown = [r for r in roles if not _ROLE.match(r) or r not in known_roles]
             if unknown:
-                problems.add("email_roles", f"'{unknown[0][:50]}' is not a role")
+                problems.add(
+                    "email_roles", _("'${role}' is not a role", mapping={"role": unknown[0][:50]})
+                )
             out["email_roles"] = ", ".join(dict.fromkeys(roles))
     if "webhook_url" in data:
         url = data["webhook_url"]
         if url is None:
             url = ""
         if not isinstance(url, str):
-            problems.add("webhook_url", "must be text")
+            problems.add("webhook_url", _("must be text"))
         else:
             url = url.strip()
             why = check_webhook_url(url) if url else None
@@ -275,14 +312,14 @@ def clean_rule(data, *, current: dict | None = None, known_roles=()) -> dict:
         if secret in (None, ""):
             pass  # keep the current one (or make one)
         elif not isinstance(secret, str) or not 16 <= len(secret) <= 128:
-            problems.add("webhook_secret", "must be 16 to 128 characters")
+            problems.add("webhook_secret", _("must be 16 to 128 characters"))
         elif not secret.isprintable() or secret != secret.strip():
-            problems.add("webhook_secret", "must be printable, without spaces at the ends")
+            problems.add("webhook_secret", _("must be printable, without spaces at the ends"))
         else:
             out["webhook_secret"] = secret
     if "rotate_webhook_secret" in data:
         if not isinstance(data["rotate_webhook_secret"], bool):
-            problems.add("rotate_webhook_secret", "must be true or false")
+            problems.add("rotate_webhook_secret", _("must be true or false"))
         else:
             out["rotate_webhook_secret"] = data["rotate_webhook_secret"]
 
@@ -305,40 +342,63 @@ def _check_together(rule: dict, out: dict, creating: bool, problems: _Problems) 
     if spec.subject == "device":
         for name in ("customer_id", "model_name"):
             if rule.get(name) is not None:
-                problems.add(name, "an edge-device rule applies to sites and zones only")
+                problems.add(name, _("an edge-device rule applies to sites and zones only"))
         if (rule.get("for_minutes") or 0) < 1:
-            problems.add("for_minutes", "how long a device may stay silent: at least 1")
+            problems.add("for_minutes", _("how long a device may stay silent: at least 1"))
     threshold, clear = rule.get("threshold"), rule.get("clear_threshold")
     if not spec.unit:
         for name in ("threshold", "clear_threshold"):
             if rule.get(name) is not None:
-                problems.add(name, f"a {rule['kind']} rule takes no threshold")
+                problems.add(
+                    name, _("a ${kind} rule takes no threshold", mapping={"kind": rule["kind"]})
+                )
         return
     if threshold is None:
         if spec.threshold_required:
-            problems.add("threshold", f"is required ({spec.unit})")
+            problems.add("threshold", _("is required (${unit})", mapping={"unit": spec.unit}))
             return
         if spec.default_threshold is not None and (creating or "kind" in out):
             threshold = out["threshold"] = spec.default_threshold
     if threshold is not None:
         if spec.low is not None and threshold < spec.low:
-            problems.add("threshold", f"must be at least {spec.low:g} {spec.unit}")
+            problems.add(
+                "threshold",
+                _(
+                    "must be at least ${low} ${unit}",
+                    mapping={"low": format(spec.low, "g"), "unit": spec.unit},
+                ),
+            )
         if spec.high is not None and threshold > spec.high:
-            problems.add("threshold", f"must be at most {spec.high:g} {spec.unit}")
+            problems.add(
+                "threshold",
+                _(
+                    "must be at most ${high} ${unit}",
+                    mapping={"high": format(spec.high, "g"), "unit": spec.unit},
+                ),
+            )
         if spec.integer and threshold != int(threshold):
-            problems.add("threshold", "must be a whole number")
+            problems.add("threshold", _("must be a whole number"))
     if clear is None:
         return
     if spec.direction is None:
-        problems.add("clear_threshold", f"a {rule['kind']} rule takes no clear threshold")
+        problems.add(
+            "clear_threshold",
+            _("a ${kind} rule takes no clear threshold", mapping={"kind": rule["kind"]}),
+        )
     elif threshold is None:
-        problems.add("clear_threshold", "needs a threshold")
+        problems.add("clear_threshold", _("needs a threshold"))
     elif spec.direction == "above" and clear > threshold:
-        problems.add("clear_threshold", "must be at or below the threshold (it clears lower)")
+        problems.add("clear_threshold", _("must be at or below the threshold (it clears lower)"))
     elif spec.direction == "below" and clear < threshold:
-        problems.add("clear_threshold", "must be at or above the threshold (it clears higher)")
+        problems.add("clear_threshold", _("must be at or above the threshold (it clears higher)"))
     elif spec.low is not None and clear < spec.low or spec.high is not None and clear > spec.high:
-        problems.add("clear_threshold", f"must be between {spec.low:g} and {spec.high:g}")
+        problems.add(
+            "clear_threshold",
+            _(
+                "must be between ${low} and ${high}",
+                mapping={"low": format(spec.low, "g"), "high": format(spec.high, "g")},
+            ),
+        )
 
 
 def form_to_data(form) -> dict:

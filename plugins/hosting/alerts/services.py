@@ -11,6 +11,7 @@ import datetime as dt
 import secrets
 
 import sqlalchemy as sa
+from pyramid.i18n import TranslationStringFactory
 
 from hashinsight_core.db import utcnow
 from hashinsight_core.exceptions import Conflict, InvalidInput
@@ -28,6 +29,8 @@ from plugins.hosting.alerts.rules import (
     clean_rule,
 )
 from plugins.hosting.models import Site, Zone
+
+_ = TranslationStringFactory("hashinsight")
 
 ACTIVE = ("open", "acknowledged")
 MAX_LIMIT = 200
@@ -51,15 +54,15 @@ def _check_places(dbsession, values: dict, rule: dict) -> None:
     if zone_id is not None:
         zone = dbsession.get(Zone, zone_id)
         if zone is None:
-            problems.append(("zone_id", "no such zone"))
+            problems.append(("zone_id", _("no such zone")))
         elif site_id is not None and site_id != zone.site_id:
-            problems.append(("zone_id", "the zone is not in the chosen site"))
+            problems.append(("zone_id", _("the zone is not in the chosen site")))
         else:
             values["site_id"] = rule["site_id"] = zone.site_id
     if site_id is not None and dbsession.get(Site, site_id) is None:
-        problems.append(("site_id", "no such site"))
+        problems.append(("site_id", _("no such site")))
     if customer_id is not None and dbsession.get(Customer, customer_id) is None:
-        problems.append(("customer_id", "no such customer"))
+        problems.append(("customer_id", _("no such customer")))
     if problems:
         raise RuleInvalid(problems)
 
@@ -188,27 +191,31 @@ def _note(data) -> str:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise InvalidInput("the body must be a JSON object", "body")
+        raise InvalidInput(_("the body must be a JSON object"), "body")
     unknown = sorted(set(data) - {"note"})
     if unknown:
-        raise InvalidInput(f"{unknown[0]}: is not a field here", unknown[0])
+        raise InvalidInput(
+            _("${field}: is not a field here", mapping={"field": unknown[0]}), unknown[0]
+        )
     note = data.get("note", "")
     if note is None:
         note = ""
     if not isinstance(note, str):
-        raise InvalidInput("note: must be text", "note")
+        raise InvalidInput(_("note: must be text"), "note")
     note = note.strip()
     if len(note) > NOTE_MAX:
-        raise InvalidInput(f"note: at most {NOTE_MAX} characters", "note")
+        raise InvalidInput(
+            _("note: at most ${limit} characters", mapping={"limit": NOTE_MAX}), "note"
+        )
     return note
 
 
 def acknowledge(request, alert: Alert, data) -> None:
     note = _note(data)
     if alert.status == "resolved":
-        raise Conflict("the alert is resolved already", "status")
+        raise Conflict(_("the alert is resolved already"), "status")
     if alert.status == "acknowledged":
-        raise Conflict("the alert is acknowledged already", "status")
+        raise Conflict(_("the alert is acknowledged already"), "status")
     alert.status = "acknowledged"
     alert.acknowledged_at = utcnow()
     alert.acknowledged_by = request.user.id
@@ -227,7 +234,7 @@ def resolve(request, alert: Alert, data) -> None:
     opens a new alert after the rule's for_minutes."""
     note = _note(data)
     if alert.status == "resolved":
-        raise Conflict("the alert is resolved already", "status")
+        raise Conflict(_("the alert is resolved already"), "status")
     alert.status = "resolved"
     alert.resolved_at = utcnow()
     alert.resolved_by = request.user.id
@@ -268,14 +275,14 @@ def parse_filters(params, *, strict: bool) -> dict:
 
     def bad(name, message):
         if strict:
-            raise InvalidInput(f"{name}: {message}", name)
+            raise InvalidInput(message % {"name": name}, name)
 
     status = (params.get("status") or "").strip()
     if status:
         if status in ALERT_STATUSES or status in ("active", "all"):
             filters["status"] = status
         else:
-            bad("status", "must be open, acknowledged, resolved, active or all")
+            bad("status", _("${name}: must be open, acknowledged, resolved, active or all"))
     for name, allowed in (
         ("kind", KINDS),
         ("severity", SEVERITIES),
@@ -286,21 +293,27 @@ def parse_filters(params, *, strict: bool) -> dict:
             if value in allowed:
                 filters[name] = value
             else:
-                bad(name, f"must be one of {', '.join(allowed)}")
+                bad(
+                    name,
+                    _(
+                        "${name}: must be one of ${choices}",
+                        mapping={"choices": ", ".join(allowed)},
+                    ),
+                )
     for name in FILTER_INTS:
         value = (params.get(name) or "").strip()
         if value:
             if value.isdigit() and 0 < int(value) < 2**31:
                 filters[name] = int(value)
             else:
-                bad(name, "must be a positive whole number")
+                bad(name, _("${name}: must be a positive whole number"))
     for name in ("since", "until"):
         value = (params.get(name) or "").strip()
         if value:
             try:
                 parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
             except ValueError:
-                bad(name, "must be a date or date-time (ISO 8601)")
+                bad(name, _("${name}: must be a date or date-time (ISO 8601)"))
                 continue
             if parsed.tzinfo is not None:
                 parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
@@ -317,11 +330,11 @@ def parse_page(params) -> tuple[int, int]:
         limit = int(params.get("limit", 50))
         offset = int(params.get("offset", 0))
     except (TypeError, ValueError):
-        raise InvalidInput("limit and offset must be whole numbers", "limit") from None
+        raise InvalidInput(_("limit and offset must be whole numbers"), "limit") from None
     if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidInput(f"limit: must be 1 to {MAX_LIMIT}", "limit")
+        raise InvalidInput(_("limit: must be 1 to ${high}", mapping={"high": MAX_LIMIT}), "limit")
     if not 0 <= offset < 2**31:
-        raise InvalidInput("offset: must be 0 or more", "offset")
+        raise InvalidInput(_("offset: must be 0 or more"), "offset")
     return limit, offset
 
 

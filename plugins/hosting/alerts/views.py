@@ -12,14 +12,15 @@ import json
 import sqlalchemy as sa
 from pyramid.httpexceptions import HTTPNoContent, HTTPSeeOther
 from pyramid.i18n import TranslationStringFactory
-from pyramid.view import view_config
+from pyramid.view import exception_view_config, view_config
 
+from hashinsight_core.errors import error_response
 from hashinsight_core.exceptions import DomainError, InvalidInput
 from hashinsight_core.models import Customer
 from hashinsight_core.scoping import object_factory
 from plugins.hosting.alerts import services
 from plugins.hosting.alerts.models import Alert, AlertDelivery, AlertRule
-from plugins.hosting.alerts.rules import KIND_SPECS, KINDS, SEVERITIES, form_to_data
+from plugins.hosting.alerts.rules import KIND_SPECS, KINDS, SEVERITIES, RuleInvalid, form_to_data
 from plugins.hosting.models import Site, Zone
 from plugins.hosting.permissions import HostingPermission as P
 
@@ -101,6 +102,21 @@ def includeme(config):
     config.scan("plugins.hosting.alerts.views")
 
 
+@exception_view_config(RuleInvalid)
+def rule_invalid(exc, request):
+    """A rule with problems: 422 (JSON or page) with each field's problem in ``details``,
+    every message in the reader's language."""
+    message, details = exc.translated(request)
+    return error_response(request, exc.status, message, code=exc.code, details=details)
+
+
+def shown(request, error: DomainError) -> str:
+    """The error's message as text in the request's language (every problem of a rule)."""
+    if isinstance(error, RuleInvalid):
+        return error.translated(request)[0]
+    return request.localizer.translate(error.message)
+
+
 def api(route, method, permission):
     return view_config(
         route_name=route, request_method=method, renderer="json", permission=permission
@@ -114,9 +130,9 @@ def json_body(request, *, optional: bool = False):
     try:
         body = json.loads(request.body or b"")
     except (ValueError, UnicodeDecodeError):
-        raise InvalidInput("the body is not valid JSON", "body") from None
+        raise InvalidInput(_("the body is not valid JSON"), "body") from None
     if not isinstance(body, dict):
-        raise InvalidInput("the body must be a JSON object", "body")
+        raise InvalidInput(_("the body must be a JSON object"), "body")
     return body
 
 
@@ -262,7 +278,7 @@ def alert_action_form(context, request):
         request.response.status_int = error.status
         status = context.object.status if context.object.status in PANEL_TABS else "open"
         return {
-            **_alert_page(request, status, error=request.localizer.translate(error.message)),
+            **_alert_page(request, status, error=shown(request, error)),
             "tab": status,
             "tabs": PANEL_TABS,
         }
@@ -370,7 +386,7 @@ def rule_create_form(request):
         rule, secret = services.create_rule(request, data)
     except DomainError as error:
         request.response.status_int = error.status
-        return _rule_form_context(request, form=_form_echo(data), error=error.message)
+        return _rule_form_context(request, form=_form_echo(data), error=shown(request, error))
     if secret:
         # The secret is shown on this answer only (never stored elsewhere, never redirected).
         request.response.headers["Cache-Control"] = "no-store"
@@ -402,7 +418,10 @@ def rule_update_form(context, request):
     except DomainError as error:
         request.response.status_int = error.status
         return _rule_form_context(
-            request, rule=rule, form={**_form_echo(data), "id": rule.id}, error=error.message
+            request,
+            rule=rule,
+            form={**_form_echo(data), "id": rule.id},
+            error=shown(request, error),
         )
     if secret:
         request.response.headers["Cache-Control"] = "no-store"

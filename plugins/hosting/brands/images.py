@@ -12,7 +12,11 @@ import hashlib
 import io
 from dataclasses import dataclass
 
+from pyramid.i18n import TranslationStringFactory
+
 from hashinsight_core.exceptions import InvalidInput
+
+_ = TranslationStringFactory("hashinsight")
 
 MAX_BYTES = {"logo": 512 * 1024, "favicon": 128 * 1024}
 MAX_PIXELS = 4096
@@ -44,30 +48,36 @@ def sniff(data: bytes) -> tuple[str, str] | None:
 def check_image(kind: str, data: bytes) -> CheckedImage:
     """The image if it may be stored; InvalidInput (422) naming the problem otherwise."""
     if kind not in MAX_BYTES:
-        raise InvalidInput("kind must be logo or favicon", "kind")
+        raise InvalidInput(_("kind must be logo or favicon"), "kind")
     if not data:
-        raise InvalidInput("choose a file to upload", "file")
+        raise InvalidInput(_("choose a file to upload"), "file")
     limit = MAX_BYTES[kind]
     if len(data) > limit:
-        raise InvalidInput(f"the file is too big (at most {limit // 1024} KB)", "file")
+        raise InvalidInput(
+            _("the file is too big (at most ${size} KB)", mapping={"size": limit // 1024}), "file"
+        )
     found = sniff(data)
     if found is None:
-        raise InvalidInput("the file must be a PNG, JPEG, WebP or ICO image", "file")
+        raise InvalidInput(_("the file must be a PNG, JPEG, WebP or ICO image"), "file")
     content_type, pil_format = found
     from PIL import Image
 
     try:
         with Image.open(io.BytesIO(data)) as image:
             if image.format != pil_format:
-                raise InvalidInput("the file is not the image it claims to be", "file")
+                raise InvalidInput(_("the file is not the image it claims to be"), "file")
             width, height = image.size
             if not (0 < width <= MAX_PIXELS and 0 < height <= MAX_PIXELS):
                 raise InvalidInput(
-                    f"the image must be at most {MAX_PIXELS} x {MAX_PIXELS} pixels", "file"
+                    _(
+                        "the image must be at most ${size} x ${size} pixels",
+                        mapping={"size": MAX_PIXELS},
+                    ),
+                    "file",
                 )
             image.verify()
     except InvalidInput:
         raise
     except Exception:  # Pillow raises many kinds for broken files; all mean the same here
-        raise InvalidInput("the file is not a readable image", "file") from None
+        raise InvalidInput(_("the file is not a readable image"), "file") from None
     return CheckedImage(data, content_type, hashlib.sha256(data).hexdigest())

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
+from pyramid.i18n import TranslationStringFactory
 
 from hashinsight_core.exceptions import Conflict, InvalidInput
 from hashinsight_core.models import Customer
@@ -14,10 +15,21 @@ from plugins.hosting.brands.images import check_image
 from plugins.hosting.brands.models import Brand, BrandHost, BrandImage, CustomerBrand
 from plugins.hosting.brands.resolve import invalidate, is_host_name, normalize_host
 
+_ = TranslationStringFactory("hashinsight")
+
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
 EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+$")
 PHONE = re.compile(r"^[0-9+().\- ]{3,50}$")
 TEXT_LIMITS = {"legal_footer": 2000, "mail_footer": 2000}
+# One whole sentence per field, so the field's name is translated with it.
+NOT_A_COLOUR = {
+    "primary_color": _("primary color must be a hex colour like #f7931a"),
+    "background_color": _("background color must be a hex colour like #f7931a"),
+}
+TOO_LONG = {
+    "legal_footer": _("legal footer is too long (at most ${limit})"),
+    "mail_footer": _("mail footer is too long (at most ${limit})"),
+}
 FIELDS = (
     "name",
     "slug",
@@ -40,29 +52,31 @@ def clean_brand(form) -> dict:
     values = {key: str(form.get(key, "") or "").strip() for key in FIELDS}
     values["is_default"] = form.get("is_default") in ("on", "true", "1", True)
     if not values["name"] or len(values["name"]) > 200:
-        raise InvalidInput("the name is needed (at most 200 characters)", "name")
+        raise InvalidInput(_("the name is needed (at most 200 characters)"), "name")
     values["slug"] = (values["slug"] or slugify(values["name"])).lower()
     if not SLUG.match(values["slug"]):
-        raise InvalidInput("the short name may hold only a-z, 0-9 and dashes (at most 60)", "slug")
+        raise InvalidInput(
+            _("the short name may hold only a-z, 0-9 and dashes (at most 60)"), "slug"
+        )
     for key in ("primary_color", "background_color"):
         if not is_color(values[key]):
-            raise InvalidInput(f"{key.replace('_', ' ')} must be a hex colour like #f7931a", key)
+            raise InvalidInput(NOT_A_COLOUR[key], key)
         values[key] = values[key].lower()
     if values["support_email"] and (
         len(values["support_email"]) > 254 or not EMAIL.match(values["support_email"])
     ):
-        raise InvalidInput("the support e-mail is not an e-mail address", "support_email")
+        raise InvalidInput(_("the support e-mail is not an e-mail address"), "support_email")
     if values["support_phone"] and not PHONE.match(values["support_phone"]):
         raise InvalidInput(
-            "the support phone may hold only digits, spaces and + ( ) . -", "support_phone"
+            _("the support phone may hold only digits, spaces and + ( ) . -"), "support_phone"
         )
     url = values["support_url"]
     if url and (len(url) > 500 or not re.match(r"^https?://[^\s<>\"']+$", url)):
-        raise InvalidInput("the help page must be an http:// or https:// address", "support_url")
+        raise InvalidInput(_("the help page must be an http:// or https:// address"), "support_url")
     for key, limit in TEXT_LIMITS.items():
         values[key] = values[key].replace("\r\n", "\n")
         if len(values[key]) > limit:
-            raise InvalidInput(f"{key.replace('_', ' ')} is too long (at most {limit})", key)
+            raise InvalidInput(TOO_LONG[key] % {"limit": limit}, key)
     return values
 
 
@@ -76,7 +90,10 @@ def _check_unique(db, values: dict, brand_id: int | None) -> None:
         other = db.scalar(_unscoped(sa.select(Brand.id).where(column == values[key])))
         if other is not None and other != brand_id:
             raise Conflict(
-                f"another brand already has this {'name' if key == 'name' else 'short name'}", key
+                _("another brand already has this name")
+                if key == "name"
+                else _("another brand already has this short name"),
+                key,
             )
 
 
@@ -137,11 +154,11 @@ def add_host(request, brand: Brand, raw: str) -> BrandHost:
     host = "" if re.search(r"[/\s@?#\\]", raw) else normalize_host(raw)
     if not host or not is_host_name(host):
         raise InvalidInput(
-            "enter a host name like portal.example.com (no http://, no path)", "host"
+            _("enter a host name like portal.example.com (no http://, no path)"), "host"
         )
     owner = db.scalar(sa.select(BrandHost.brand_id).where(BrandHost.host == host))
     if owner is not None:
-        raise Conflict("this host name already belongs to a brand", "host")
+        raise Conflict(_("this host name already belongs to a brand"), "host")
     row = BrandHost(brand_id=brand.id, host=host)
     db.add(row)
     db.flush()
@@ -155,12 +172,12 @@ def remove_host(request, brand: Brand, host_id) -> None:
     try:
         ident = int(host_id)
     except (TypeError, ValueError):
-        raise InvalidInput("no such host name", "host_id") from None
+        raise InvalidInput(_("no such host name"), "host_id") from None
     row = db.scalar(
         sa.select(BrandHost).where(BrandHost.id == ident, BrandHost.brand_id == brand.id)
     )
     if row is None:
-        raise InvalidInput("no such host name", "host_id")
+        raise InvalidInput(_("no such host name"), "host_id")
     host = row.host
     db.delete(row)
     db.flush()
@@ -212,7 +229,7 @@ def set_image(request, brand: Brand, kind: str, data: bytes) -> str:
 
 def remove_image(request, brand: Brand, kind: str) -> None:
     if kind not in ("logo", "favicon"):
-        raise InvalidInput("kind must be logo or favicon", "kind")
+        raise InvalidInput(_("kind must be logo or favicon"), "kind")
     db = request.dbsession
     column = f"{kind}_digest"
     old = getattr(brand, column)
@@ -230,12 +247,14 @@ def set_customers(request, brand: Brand, raw_ids) -> None:
     try:
         wanted = {int(v) for v in raw_ids if str(v).strip()}
     except (TypeError, ValueError):
-        raise InvalidInput("customer ids must be whole numbers", "customer_id") from None
+        raise InvalidInput(_("customer ids must be whole numbers"), "customer_id") from None
     known = (
         set(db.scalars(sa.select(Customer.id).where(Customer.id.in_(wanted)))) if wanted else set()
     )
     if wanted - known:
-        raise InvalidInput(f"no such customer: {sorted(wanted - known)[0]}", "customer_id")
+        raise InvalidInput(
+            _("no such customer: ${id}", mapping={"id": sorted(wanted - known)[0]}), "customer_id"
+        )
     current = set(
         db.scalars(sa.select(CustomerBrand.customer_id).where(CustomerBrand.brand_id == brand.id))
     )

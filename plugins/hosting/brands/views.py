@@ -252,7 +252,7 @@ def brand_delete(context, request):
 def brand_image(request):
     image = services.brand_image(request.dbsession, request.matchdict["digest"])
     if image is None:
-        raise HTTPNotFound("no such image")
+        raise HTTPNotFound(request.localizer.translate(_("no such image")))
     response = Response(body=image.data, content_type=image.content_type)
     response.cache_control.public = True
     response.cache_control.max_age = IMAGE_MAX_AGE

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
+from pyramid.i18n import TranslationStringFactory
 
 from hashinsight_core.db import utcnow
 from hashinsight_core.exceptions import Conflict, DomainError, InvalidInput
@@ -24,6 +25,8 @@ from hashinsight_core.models import Customer
 from plugins.hosting.kpi.models import CUSTOMER_PAUSE, EVENT_KINDS, ExcusedEvent, ExcusedEventMiner
 from plugins.hosting.kpi.permissions import KpiPermission as P
 from plugins.hosting.models import Miner, Site, Zone
+
+_ = TranslationStringFactory("hashinsight")
 
 MAX_NOTE = 500
 MAX_MINERS = 10_000
@@ -39,17 +42,21 @@ def _moment(value, name: str) -> dt.datetime | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if not isinstance(value, str):
-        raise InvalidInput(f"{name} must be a date and time like 2026-12-01T08:00:00Z", name)
+        raise InvalidInput(
+            _("${name} must be a date and time like 2026-12-01T08:00:00Z", mapping={"name": name}),
+            name,
+        )
     try:
         moment = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         raise InvalidInput(
-            f"{name} must be a date and time like 2026-12-01T08:00:00Z", name
+            _("${name} must be a date and time like 2026-12-01T08:00:00Z", mapping={"name": name}),
+            name,
         ) from None
     if moment.tzinfo is not None:
         moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
     if not dt.datetime(2000, 1, 1) <= moment < dt.datetime(2200, 1, 1):
-        raise InvalidInput(f"{name} is out of range", name)
+        raise InvalidInput(_("${name} is out of range", mapping={"name": name}), name)
     return moment.replace(microsecond=0)
 
 
@@ -59,7 +66,7 @@ def _optional_id(value, name: str) -> int | None:
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**31:
-        raise InvalidInput(f"{name} must be a whole number", name)
+        raise InvalidInput(_("${name} must be a whole number", mapping={"name": name}), name)
     return value
 
 
@@ -69,27 +76,33 @@ def _miner_ids(value) -> list[int]:
     if isinstance(value, str):
         value = [v for v in value.replace(",", " ").split() if v]
     if not isinstance(value, list) or len(value) > MAX_MINERS:
-        raise InvalidInput(f"miner_ids must be a list of at most {MAX_MINERS} ids", "miner_ids")
+        raise InvalidInput(
+            _("miner_ids must be a list of at most ${count} ids", mapping={"count": MAX_MINERS}),
+            "miner_ids",
+        )
     return sorted({_optional_id(v, "miner_ids") for v in value} - {None})
 
 
 def clean(data: dict, current: dict | None = None) -> dict:
     """Checked values of ``data`` over ``current`` (for an update), or InvalidInput."""
     if not isinstance(data, dict):
-        raise InvalidInput("the body must be a JSON object", "body")
+        raise InvalidInput(_("the body must be a JSON object"), "body")
     unknown = sorted(set(data) - FIELDS)
     if unknown:
-        raise InvalidInput(f"unknown field: {unknown[0]}", unknown[0])
+        raise InvalidInput(_("unknown field: ${field}", mapping={"field": unknown[0]}), unknown[0])
     values = dict(current or {})
     if "kind" in data or current is None:
         kind = data.get("kind")
         if kind not in EVENT_KINDS:
-            raise InvalidInput(f"kind must be one of {', '.join(EVENT_KINDS)}", "kind")
+            raise InvalidInput(
+                _("kind must be one of ${choices}", mapping={"choices": ", ".join(EVENT_KINDS)}),
+                "kind",
+            )
         values["kind"] = kind
     if "site_id" in data or current is None:
         values["site_id"] = _optional_id(data.get("site_id"), "site_id")
         if values["site_id"] is None:
-            raise InvalidInput("site_id is required", "site_id")
+            raise InvalidInput(_("site_id is required"), "site_id")
     for name in ("zone_id", "customer_id"):
         if name in data:
             values[name] = _optional_id(data[name], name)
@@ -100,18 +113,21 @@ def clean(data: dict, current: dict | None = None) -> dict:
     if "starts_at" in data or current is None:
         values["starts_at"] = _moment(data.get("starts_at"), "starts_at")
         if values["starts_at"] is None:
-            raise InvalidInput("starts_at is required", "starts_at")
+            raise InvalidInput(_("starts_at is required"), "starts_at")
     if "ends_at" in data:
         values["ends_at"] = _moment(data["ends_at"], "ends_at")
     values.setdefault("ends_at", None)
     if values["ends_at"] is not None and values["ends_at"] <= values["starts_at"]:
-        raise InvalidInput("ends_at must be after starts_at", "ends_at")
+        raise InvalidInput(_("ends_at must be after starts_at"), "ends_at")
     if "note" in data:
         note = data["note"]
         if note is None:
             note = ""
         if not isinstance(note, str) or len(note) > MAX_NOTE:
-            raise InvalidInput(f"note must be text of at most {MAX_NOTE} characters", "note")
+            raise InvalidInput(
+                _("note must be text of at most ${limit} characters", mapping={"limit": MAX_NOTE}),
+                "note",
+            )
         values["note"] = note.strip()
     values.setdefault("note", "")
     return values
@@ -128,23 +144,23 @@ def _check(request, values: dict) -> None:
     if not _is_staff(request):
         own = request.user.customer_id if request.user else None
         if own is None:
-            raise NotAllowed("only staff may record excused events")
+            raise NotAllowed(_("only staff may record excused events"))
         if values["kind"] != CUSTOMER_PAUSE:
-            raise NotAllowed("customers may record only a customer pause", "kind")
+            raise NotAllowed(_("customers may record only a customer pause"), "kind")
         if values["customer_id"] not in (None, own):
-            raise InvalidInput("no such customer", "customer_id")
+            raise InvalidInput(_("no such customer"), "customer_id")
         values["customer_id"] = own
     site = db.get(Site, values["site_id"])
     if site is None:
-        raise InvalidInput("no such site", "site_id")
+        raise InvalidInput(_("no such site"), "site_id")
     if values["zone_id"] is not None:
         zone = db.get(Zone, values["zone_id"])
         if zone is None or zone.site_id != site.id:
-            raise InvalidInput("no such zone at this site", "zone_id")
+            raise InvalidInput(_("no such zone at this site"), "zone_id")
     if _is_staff(request) and not scope.allows_zone(site.id, values["zone_id"]):
-        raise InvalidInput("choose a zone you look after", "zone_id")
+        raise InvalidInput(_("choose a zone you look after"), "zone_id")
     if values["customer_id"] is not None and db.get(Customer, values["customer_id"]) is None:
-        raise InvalidInput("no such customer", "customer_id")
+        raise InvalidInput(_("no such customer"), "customer_id")
     if values["miner_ids"]:
         found = db.execute(
             sa.select(Miner.id, Miner.site_id, Miner.zone_id, Miner.customer_id).where(
@@ -160,17 +176,19 @@ def _check(request, values: dict) -> None:
                 or values["zone_id"] not in (None, row.zone_id)
                 or values["customer_id"] not in (None, row.customer_id)
             ):
-                raise InvalidInput(f"miner {miner_id} is not at this place", "miner_ids")
+                raise InvalidInput(
+                    _("miner ${id} is not at this place", mapping={"id": miner_id}), "miner_ids"
+                )
 
 
 def _may_change(request, event: ExcusedEvent) -> None:
     if _is_staff(request):
         if not request.data_scope.allows_zone(event.site_id, event.zone_id):
-            raise NotAllowed("this event covers places you do not look after")
+            raise NotAllowed(_("this event covers places you do not look after"))
         return
     own = request.user.customer_id if request.user else None
     if event.kind != CUSTOMER_PAUSE or own is None or event.customer_id != own:
-        raise NotAllowed("you may change only your own customer pauses")
+        raise NotAllowed(_("you may change only your own customer pauses"))
 
 
 def _set_miners(event: ExcusedEvent, miner_ids: list[int]) -> None:
@@ -235,7 +253,7 @@ def create(request, data: dict) -> ExcusedEvent:
 def update(request, event: ExcusedEvent, data: dict) -> ExcusedEvent:
     _may_change(request, event)
     if event.deleted_at is not None:
-        raise Conflict("this event was deleted")
+        raise Conflict(_("this event was deleted"))
     current = _values_of(event)
     values = clean(data, current)
     _check(request, values)

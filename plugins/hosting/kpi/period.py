@@ -9,8 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from pyramid.i18n import TranslationStringFactory
+
 from hashinsight_core.exceptions import InvalidInput
 from plugins.hosting.telemetry.config import BUCKET, DAY, floor_time
+
+_ = TranslationStringFactory("hashinsight")
 
 PRESETS = {"24h": dt.timedelta(hours=24), "7d": dt.timedelta(days=7), "30d": dt.timedelta(days=30)}
 PERIOD_CHOICES = (*PRESETS, "custom")
@@ -66,7 +70,11 @@ def _parse_moment(text: str, name: str, *, is_end: bool) -> dt.datetime:
         value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise InvalidInput(
-            f"{name} must be a date (YYYY-MM-DD) or a date and time (YYYY-MM-DDTHH:MM:SSZ)", name
+            _(
+                "${name} must be a date (YYYY-MM-DD) or a date and time (YYYY-MM-DDTHH:MM:SSZ)",
+                mapping={"name": name},
+            ),
+            name,
         ) from None
     if value.tzinfo is not None:
         value = value.astimezone(dt.UTC).replace(tzinfo=None)
@@ -82,20 +90,23 @@ def parse_period(params, now: dt.datetime) -> Period:
         "custom" if params.get("from") or params.get("to") else DEFAULT_PRESET
     )
     if preset not in PERIOD_CHOICES:
-        raise InvalidInput(f"period must be one of {', '.join(PERIOD_CHOICES)}", "period")
+        raise InvalidInput(
+            _("period must be one of ${choices}", mapping={"choices": ", ".join(PERIOD_CHOICES)}),
+            "period",
+        )
     latest = floor_time(now, BUCKET)
     if preset in PRESETS:
         return Period(latest - PRESETS[preset], latest, preset)
     raw_from, raw_to = (params.get("from") or "").strip(), (params.get("to") or "").strip()
     if not raw_from:
-        raise InvalidInput("from is required for a custom period", "from")
+        raise InvalidInput(_("from is required for a custom period"), "from")
     start = floor_time(_parse_moment(raw_from, "from", is_end=False), BUCKET)
     end = floor_time(_parse_moment(raw_to, "to", is_end=True), BUCKET) if raw_to else latest
     if end <= start:
-        raise InvalidInput("from must be before to", "from")
+        raise InvalidInput(_("from must be before to"), "from")
     if end - start > MAX_SPAN:
-        raise InvalidInput("the period can be at most 366 days", "to")
+        raise InvalidInput(_("the period can be at most 366 days"), "to")
     end = min(end, latest)
     if end <= start:
-        raise InvalidInput("the period has not started yet", "from")
+        raise InvalidInput(_("the period has not started yet"), "from")
     return Period(start, end, "custom")

@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from pyramid.i18n import TranslationStringFactory
 
 from hashinsight_core.exceptions import InvalidInput
 from hashinsight_core.models import Customer
@@ -19,6 +20,8 @@ from plugins.hosting.kpi.engine import GROUPS, HEALTH_STATES, Filters
 from plugins.hosting.kpi.period import Period, parse_period
 from plugins.hosting.models import Site, Zone
 from plugins.hosting.telemetry.config import TelemetryConfig
+
+_ = TranslationStringFactory("hashinsight")
 
 SERIES_FIGURES = (
     "reachable_uptime",
@@ -43,7 +46,7 @@ def _int_param(params, name: str) -> int | None:
     if not text:
         return None
     if not text.isdigit() or not 0 < int(text) < 2**31:
-        raise InvalidInput(f"{name} must be a whole number", name)
+        raise InvalidInput(_("${name} must be a whole number", mapping={"name": name}), name)
     return int(text)
 
 
@@ -55,16 +58,22 @@ def parse_query(params, now: dt.datetime, *, drill: bool = False) -> Query:
     period = parse_period(params, now)
     group_by = (params.get("group_by") or "site").strip()
     if group_by not in GROUPS:
-        raise InvalidInput(f"group_by must be one of {', '.join(GROUPS)}", "group_by")
+        raise InvalidInput(
+            _("group_by must be one of ${choices}", mapping={"choices": ", ".join(GROUPS)}),
+            "group_by",
+        )
     site_id = _int_param(params, "site_id")
     group, key = None, None
     if drill:
         group = (params.get("group") or "").strip()
         if group not in GROUPS:
-            raise InvalidInput(f"group must be one of {', '.join(GROUPS)}", "group")
+            raise InvalidInput(
+                _("group must be one of ${choices}", mapping={"choices": ", ".join(GROUPS)}),
+                "group",
+            )
         raw = params.get("key")
         if raw is None:
-            raise InvalidInput("key is required", "key")
+            raise InvalidInput(_("key is required"), "key")
         raw = raw.strip()
         if group == "model":
             key = raw
@@ -73,7 +82,7 @@ def parse_query(params, now: dt.datetime, *, drill: bool = False) -> Query:
         else:
             key = _int_param({"key": raw}, "key")
             if key is None:
-                raise InvalidInput("key must be a whole number", "key")
+                raise InvalidInput(_("key must be a whole number"), "key")
     return Query(period, group_by, Filters(site_id=site_id, group=group, key=key))
 
 

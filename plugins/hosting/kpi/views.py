@@ -381,9 +381,9 @@ def json_body(request) -> dict:
     try:
         body = json.loads(request.body or b"")
     except (ValueError, UnicodeDecodeError):
-        raise InvalidInput("the body is not valid JSON", "body") from None
+        raise InvalidInput(_("the body is not valid JSON"), "body") from None
     if not isinstance(body, dict):
-        raise InvalidInput("the body must be a JSON object", "body")
+        raise InvalidInput(_("the body must be a JSON object"), "body")
     return body
 
 
@@ -392,11 +392,11 @@ def _limit_offset(params) -> tuple[int, int]:
         limit = int(params.get("limit", PAGE_SIZE))
         offset = int(params.get("offset", 0))
     except (TypeError, ValueError):
-        raise InvalidInput("limit and offset must be whole numbers", "limit") from None
+        raise InvalidInput(_("limit and offset must be whole numbers"), "limit") from None
     if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidInput(f"limit must be 1 to {MAX_LIMIT}", "limit")
+        raise InvalidInput(_("limit must be 1 to ${high}", mapping={"high": MAX_LIMIT}), "limit")
     if not 0 <= offset < 2**31:
-        raise InvalidInput("offset must be 0 or more", "offset")
+        raise InvalidInput(_("offset must be 0 or more"), "offset")
     return limit, offset
 
 
@@ -416,7 +416,9 @@ def api_event_list(request):
     site_id = report._int_param(request.GET, "site_id")
     kind = request.GET.get("kind") or None
     if kind is not None and kind not in EVENT_KINDS:
-        raise InvalidInput(f"kind must be one of {', '.join(EVENT_KINDS)}", "kind")
+        raise InvalidInput(
+            _("kind must be one of ${choices}", mapping={"choices": ", ".join(EVENT_KINDS)}), "kind"
+        )
     items, total = events.page(
         request.dbsession, site_id=site_id, kind=kind, limit=limit, offset=offset
     )

@@ -18,12 +18,14 @@ class TicketConfig:
     max_attachment_bytes: int = 5 * MIB
     # At most this many tickets in one bulk action.
     bulk_max: int = 200
+    # A CSV/Excel export holds at most this many tickets (the page says when it is cut).
+    export_max: int = 50_000
     sla: SlaPolicy = field(default_factory=SlaPolicy)
 
     @classmethod
     def from_settings(cls, settings: Mapping) -> TicketConfig:
         values: dict = {}
-        for name in ("max_attachment_bytes", "bulk_max"):
+        for name in ("max_attachment_bytes", "bulk_max", "export_max"):
             key = f"hosting.tickets.{name}"
             if key in settings:
                 try:

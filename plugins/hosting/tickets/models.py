@@ -39,7 +39,7 @@ ACTIVE_STATUSES = ("open", "in_progress", "waiting_customer", "waiting_parts")
 DONE_STATUSES = ("resolved", "closed")
 SOURCES = ("customer", "operator", "alert")
 REPAIR_KINDS = ("part_swap", "rma_sent", "rma_returned", "repair", "note")
-EVENT_KINDS = ("open", "status", "assign", "priority", "alert", "repair")
+EVENT_KINDS = ("open", "status", "assign", "priority", "alert", "repair", "detach")
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif")
 
 PLACE_SCOPE = {"customer": "customer_id", "site": "site_id", "zone": "zone_id"}

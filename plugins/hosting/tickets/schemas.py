@@ -441,6 +441,17 @@ TICKET_API_PATHS = {
                         "404": NOT_FOUND,
                     },
                 ),
+                "delete": _op(
+                    "hosting.ticket.detach",
+                    "Remove an image (who added it, or staff; not on a closed ticket); "
+                    "recorded in the history and the audit log",
+                    {
+                        "204": {"description": "Removed"},
+                        "403": FORBIDDEN,
+                        "404": NOT_FOUND,
+                        "409": CONFLICT,
+                    },
+                ),
             },
             "/api/v1/hosting/miners/{miner_id}/repairs": {
                 "get": _op(
@@ -499,7 +510,7 @@ TICKET_API_PATHS = {
             ),
             "HostingTicketConflict": json_response(
                 "Not possible in the ticket's state (an illegal move; a bulk batch refused "
-                "whole, naming each ticket)",
+                "whole, naming each ticket; removing a file from a closed ticket)",
                 ref("Error"),
             ),
             "HostingTicketTooLarge": json_response("The file is too large", ref("Error")),

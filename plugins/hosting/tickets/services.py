@@ -13,9 +13,11 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
+from pyramid.i18n import TranslationStringFactory
 
 from hashinsight_core.db import utcnow
 from hashinsight_core.exceptions import DomainError, InvalidInput
+from hashinsight_core.i18n import problem_list
 from hashinsight_core.models import Customer, User
 from plugins.hosting import services as farm
 from plugins.hosting.models import MAINTENANCE, RMA, TRANSITIONS, Miner, Site
@@ -38,6 +40,8 @@ from plugins.hosting.tickets.models import (
 from plugins.hosting.tickets.permissions import TicketPermission
 from plugins.hosting.tickets.workflow import check_transition
 
+_ = TranslationStringFactory("hashinsight")
+
 TITLE_MAX = 200
 BODY_MAX = 10_000
 NOTE_MAX = 500
@@ -52,8 +56,7 @@ class TicketInvalid(InvalidInput):
     code = "invalid_ticket"
 
     def __init__(self, problems: list[tuple[str, str]]):
-        text = "; ".join(f"{field}: {message}" for field, message in problems)
-        super().__init__(text, problems[0][0] if problems else None)
+        super().__init__(problem_list(problems), problems[0][0] if problems else None)
         self.problems = problems
 
 
@@ -102,19 +105,23 @@ def _text(value, field, problems, *, maximum, required=True) -> str:
     if value is None:
         value = ""
     if not isinstance(value, str):
-        problems.append((field, "must be text"))
+        problems.append((field, _("must be text")))
         return ""
     value = value.strip()
     if required and not value:
-        problems.append((field, "is required"))
+        problems.append((field, _("is required")))
     elif len(value) > maximum:
-        problems.append((field, f"must be at most {maximum} characters"))
+        problems.append((field, _("must be at most ${n} characters", mapping={"n": maximum})))
     return value
+
+
+def one_of(choices):
+    return _("must be one of ${choices}", mapping={"choices": ", ".join(choices)})
 
 
 def _choice(value, field, choices, problems) -> str:
     if value not in choices:
-        problems.append((field, f"must be one of {', '.join(choices)}"))
+        problems.append((field, one_of(choices)))
     return value
 
 
@@ -124,10 +131,10 @@ def _ids(value, field, problems, *, maximum) -> list[int]:
     if not isinstance(value, list | tuple) or not all(
         isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**63 for v in value
     ):
-        problems.append((field, "must be a list of ids"))
+        problems.append((field, _("must be a list of ids")))
         return []
     if len(value) > maximum:
-        problems.append((field, f"at most {maximum}"))
+        problems.append((field, _("at most ${n}", mapping={"n": maximum})))
         return []
     return list(dict.fromkeys(value))
 
@@ -191,42 +198,44 @@ def open_ticket(
         source = "customer" if customer_account else "operator"
     _choice(source, "source", SOURCES, problems)
     if customer_account and source != "customer":
-        problems.append(("source", "must be customer"))
+        problems.append(("source", _("must be customer")))
 
     miners = list(db.scalars(sa.select(Miner).where(Miner.id.in_(ids)))) if ids else []
     missing = sorted(set(ids) - {m.id for m in miners})
     if missing:
-        problems.append(("miner_ids", f"no such miner: {', '.join(map(str, missing))}"))
+        problems.append(
+            ("miner_ids", _("no such miner: ${ids}", mapping={"ids": ", ".join(map(str, missing))}))
+        )
     owners = {m.customer_id for m in miners}
     if customer_account:
         if user.customer_id is None:
-            problems.append(("customer_id", "your account belongs to no customer"))
+            problems.append(("customer_id", _("your account belongs to no customer")))
         elif customer_id not in (None, user.customer_id):
-            problems.append(("customer_id", "no such customer"))
+            problems.append(("customer_id", _("no such customer")))
         customer_id = user.customer_id
     elif miners:
         if len(owners) > 1:
-            problems.append(("miner_ids", "the miners belong to different customers"))
+            problems.append(("miner_ids", _("the miners belong to different customers")))
         elif customer_id is not None and owners != {customer_id}:
-            problems.append(("customer_id", "the miners belong to another customer"))
+            problems.append(("customer_id", _("the miners belong to another customer")))
         else:
             customer_id = next(iter(owners))
     elif customer_id is not None:
         if not isinstance(customer_id, int) or db.get(Customer, customer_id) is None:
-            problems.append(("customer_id", "no such customer"))
+            problems.append(("customer_id", _("no such customer")))
     sites = {m.site_id for m in miners}
     zones = {m.zone_id for m in miners}
     zone_id = None
     if len(sites) > 1:
-        problems.append(("miner_ids", "the miners are in different sites; open one per site"))
+        problems.append(("miner_ids", _("the miners are in different sites; open one per site")))
     elif sites:
         site_id = next(iter(sites))
         zone_id = next(iter(zones)) if len(zones) == 1 else None
     elif site_id is not None:
         if not isinstance(site_id, int) or db.get(Site, site_id) is None:
-            problems.append(("site_id", "no such site"))
+            problems.append(("site_id", _("no such site")))
     elif user is not None and request.data_scope.limited_by_site:
-        problems.append(("site_id", "choose a site or a miner"))
+        problems.append(("site_id", _("choose a site or a miner")))
     if problems:
         raise TicketInvalid(problems)
 
@@ -296,15 +305,15 @@ def add_comment(
     now = _now(now)
     staff = is_staff(request)
     if not isinstance(internal, bool):
-        raise TicketInvalid([("internal", "must be true or false")])
+        raise TicketInvalid([("internal", _("must be true or false"))])
     if internal and not sees_internal(request):
-        raise NotAllowed("customers cannot write internal notes", "internal")
+        raise NotAllowed(_("customers cannot write internal notes"), "internal")
     problems: list[tuple[str, str]] = []
     body = _text(body, "body", problems, maximum=BODY_MAX)
     if problems:
         raise TicketInvalid(problems)
     if not staff and ticket.status == "closed":
-        raise BulkRefused("the ticket is closed; open a new ticket", "status")
+        raise BulkRefused(_("the ticket is closed; open a new ticket"), "status")
     comment = _comment_row(request, ticket, body, internal=internal, now=now)
     request.dbsession.add(comment)
     ticket.updated_at = now
@@ -371,7 +380,7 @@ def ticket_miners(request, ticket: Ticket) -> list[Miner]:
 
 def _clean_status(status) -> str:
     if status not in STATUSES:
-        raise TicketInvalid([("status", f"must be one of {', '.join(STATUSES)}")])
+        raise TicketInvalid([("status", one_of(STATUSES))])
     return status
 
 
@@ -432,19 +441,19 @@ def _check_assignee(request, user_id) -> User | None:
     if user_id is None:
         return None
     if not isinstance(user_id, int) or isinstance(user_id, bool):
-        raise TicketInvalid([("assignee_id", "must be an account id or null")])
+        raise TicketInvalid([("assignee_id", _("must be an account id or null"))])
     user = request.dbsession.get(User, user_id)
     if user is None or not user.is_active:
-        raise TicketInvalid([("assignee_id", "no such account")])
+        raise TicketInvalid([("assignee_id", _("no such account"))])
     if user.customer_id is not None or user.role in ("customer", "viewer"):
-        raise TicketInvalid([("assignee_id", "tickets go to staff accounts only")])
+        raise TicketInvalid([("assignee_id", _("tickets go to staff accounts only"))])
     return user
 
 
 def assign(request, ticket: Ticket, user_id, *, now: dt.datetime | None = None) -> None:
     """Give the ticket to a staff account (None: to nobody). Staff only."""
     if not is_staff(request):
-        raise NotAllowed("only staff assign tickets")
+        raise NotAllowed(_("only staff assign tickets"))
     user = _check_assignee(request, user_id)
     _assign(request, ticket, user, _now(now))
 
@@ -465,9 +474,9 @@ def _assign(request, ticket, user, now) -> None:
 def set_priority(request, ticket: Ticket, priority, *, now: dt.datetime | None = None) -> None:
     """A new priority: its SLA targets, counted from the opening."""
     if not is_staff(request):
-        raise NotAllowed("only staff change the priority")
+        raise NotAllowed(_("only staff change the priority"))
     if priority not in PRIORITIES:
-        raise TicketInvalid([("priority", f"must be one of {', '.join(PRIORITIES)}")])
+        raise TicketInvalid([("priority", one_of(PRIORITIES))])
     if priority == ticket.priority:
         return
     before = ticket.priority
@@ -491,17 +500,17 @@ def bulk(request, data, *, now: dt.datetime | None = None) -> list[Ticket]:
     "status": …, "note": …}``. Any ticket the action cannot apply to (missing, foreign, an
     illegal move) refuses the whole batch, naming each."""
     if not is_staff(request):
-        raise NotAllowed("only staff use bulk actions")
+        raise NotAllowed(_("only staff use bulk actions"))
     if not isinstance(data, dict):
-        raise TicketInvalid([("body", "must be a JSON object")])
+        raise TicketInvalid([("body", _("must be a JSON object"))])
     problems: list[tuple[str, str]] = []
     unknown = sorted(set(data) - {"ids", "action", "assignee_id", "status", "note"})
     for name in unknown:
-        problems.append((name, "is not a field of a bulk action"))
+        problems.append((name, _("is not a field of a bulk action")))
     action = _choice(data.get("action"), "action", BULK_ACTIONS, problems)
     ids = _ids(data.get("ids"), "ids", problems, maximum=ticket_config(request).bulk_max)
     if not ids and not any(f == "ids" for f, _ in problems):
-        problems.append(("ids", "choose at least one ticket"))
+        problems.append(("ids", _("choose at least one ticket")))
     note = _text(data.get("note"), "note", problems, maximum=NOTE_MAX, required=False)
     status = "closed" if action == "close" else data.get("status")
     if action == "status":
@@ -511,7 +520,7 @@ def bulk(request, data, *, now: dt.datetime | None = None) -> list[Ticket]:
     assignee = _check_assignee(request, data.get("assignee_id")) if action == "assign" else None
     tickets = list(request.dbsession.scalars(sa.select(Ticket).where(Ticket.id.in_(ids))))
     found = {t.id: t for t in tickets}
-    refused = [f"{ticket_number(i)}: no such ticket" for i in ids if i not in found]
+    refused = [(ticket_number(i), _("no such ticket")) for i in ids if i not in found]
     if action in ("status", "close"):
         for ticket_id in ids:
             ticket = found.get(ticket_id)
@@ -520,9 +529,10 @@ def bulk(request, data, *, now: dt.datetime | None = None) -> list[Ticket]:
             try:
                 check_transition(ticket.status, status, staff=True)
             except DomainError as error:
-                refused.append(f"{ticket.number}: {error.message}")
+                refused.append((ticket.number, error.message))
     if refused:
-        raise BulkRefused("nothing was changed: " + "; ".join(refused), "ids")
+        message = _("nothing was changed: ${problems}", mapping={"problems": problem_list(refused)})
+        raise BulkRefused(message, "ids")
     now = _now(now)
     ordered = [found[i] for i in ids]
     for ticket in ordered:
@@ -657,7 +667,7 @@ def add_repair(request, miner: Miner, data, *, now: dt.datetime | None = None) -
     """A repair-log entry for ``miner``; ``rma_sent`` moves it to rma, ``rma_returned`` to
     maintenance, others only when ``miner_status`` says so."""
     if not isinstance(data, dict):
-        raise TicketInvalid([("body", "must be a JSON object")])
+        raise TicketInvalid([("body", _("must be a JSON object"))])
     fields = {
         "kind",
         "part",
@@ -678,11 +688,11 @@ def add_repair(request, miner: Miner, data, *, now: dt.datetime | None = None) -
     }
     note = _text(data.get("note"), "note", problems, maximum=REPAIR_NOTE_MAX, required=False)
     if kind == "rma_sent" and not texts["rma_number"]:
-        problems.append(("rma_number", "an RMA needs its number"))
+        problems.append(("rma_number", _("an RMA needs its number")))
     if kind == "part_swap" and not texts["part"]:
-        problems.append(("part", "say which part was swapped"))
+        problems.append(("part", _("say which part was swapped")))
     if kind == "note" and not note:
-        problems.append(("note", "is required"))
+        problems.append(("note", _("is required")))
     status = data.get("miner_status") or REPAIR_STATUS.get(kind)
     if status is not None:
         _choice(status, "miner_status", REPAIR_MINER_STATUSES, problems)
@@ -690,13 +700,13 @@ def add_repair(request, miner: Miner, data, *, now: dt.datetime | None = None) -
     ticket_id = data.get("ticket_id")
     if ticket_id is not None:
         if not isinstance(ticket_id, int) or isinstance(ticket_id, bool):
-            problems.append(("ticket_id", "must be a ticket id"))
+            problems.append(("ticket_id", _("must be a ticket id")))
         else:
             ticket = request.dbsession.get(Ticket, ticket_id)
             if ticket is None:
-                problems.append(("ticket_id", "no such ticket"))
+                problems.append(("ticket_id", _("no such ticket")))
             elif ticket.customer_id != miner.customer_id:
-                problems.append(("ticket_id", "the ticket is about another customer's miners"))
+                problems.append(("ticket_id", _("the ticket is about another customer's miners")))
     if problems:
         raise TicketInvalid(problems)
     now = _now(now)
@@ -778,7 +788,7 @@ def parse_filters(params, *, strict: bool) -> dict:
     if status in (*STATUSES, "active", "all"):
         out["status"] = status
     else:
-        problems.append(("status", "unknown status"))
+        problems.append(("status", _("unknown status")))
         out["status"] = "active"
     for name, choices in (("priority", PRIORITIES), ("category", CATEGORIES)):
         value = params.get(name)
@@ -786,7 +796,7 @@ def parse_filters(params, *, strict: bool) -> dict:
             if value in choices:
                 out[name] = value
             else:
-                problems.append((name, f"must be one of {', '.join(choices)}"))
+                problems.append((name, one_of(choices)))
     for name in ("assignee_id", "site_id", "customer_id"):
         value = params.get(name)
         if value:
@@ -795,7 +805,7 @@ def parse_filters(params, *, strict: bool) -> dict:
             elif name == "assignee_id" and value == "none":
                 out[name] = "none"
             else:
-                problems.append((name, "must be an id"))
+                problems.append((name, _("must be an id")))
     if params.get("mine") in ("1", "true", "on"):
         out["mine"] = True
     if params.get("breached") in ("1", "true", "on"):
@@ -858,7 +868,7 @@ def parse_page(params) -> tuple[int, int]:
         if raw == "":
             return default
         if not raw.isdigit() or len(raw) > 12:
-            raise TicketInvalid([(name, "must be a whole number")])
+            raise TicketInvalid([(name, _("must be a whole number"))])
         return min(int(raw), high)
 
     limit = max(1, number("limit", 50, 200))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 import sqlalchemy as sa
-from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.httpexceptions import HTTPNoContent, HTTPSeeOther
 from pyramid.i18n import TranslationStringFactory
 from pyramid.response import Response
 from pyramid.view import view_config
@@ -18,10 +18,11 @@ from pyramid.view import view_config
 from hashinsight_core.db import utcnow
 from hashinsight_core.errors import fresh_transaction
 from hashinsight_core.exceptions import DomainError, InvalidInput
+from hashinsight_core.i18n import translate
 from hashinsight_core.models import Customer, User
 from hashinsight_core.scoping import object_factory
 from plugins.hosting.models import Miner, Site
-from plugins.hosting.tickets import attachments, services, sla
+from plugins.hosting.tickets import attachments, export, services, sla
 from plugins.hosting.tickets.config import ticket_config
 from plugins.hosting.tickets.models import (
     CATEGORIES,
@@ -87,6 +88,7 @@ def includeme(config):
     add("hosting.ticket.list", "/hosting/tickets/")
     add("hosting.ticket.new", "/hosting/tickets/new")
     add("hosting.ticket.bulk", "/hosting/tickets/bulk")
+    add("hosting.ticket.export", "/hosting/tickets/export.{fmt:(csv|xlsx)}")
     add("hosting.ticket.detail", "/hosting/tickets/{ticket_id:\\d+}/", factory=ticket)
     for action in ("comment", "status", "assign"):
         add(
@@ -97,6 +99,11 @@ def includeme(config):
     add(
         "hosting.ticket.attachment",
         "/hosting/tickets/files/{attachment_id:\\d+}",
+        factory=object_factory(TicketAttachment, "attachment_id"),
+    )
+    add(
+        "hosting.ticket.detach",
+        "/hosting/tickets/files/{attachment_id:\\d+}/remove",
         factory=object_factory(TicketAttachment, "attachment_id"),
     )
     add(
@@ -137,9 +144,9 @@ def json_body(request) -> dict:
     try:
         body = json.loads(request.body or b"")
     except (ValueError, UnicodeDecodeError):
-        raise InvalidInput("the body is not valid JSON", "body") from None
+        raise InvalidInput(_("the body is not valid JSON"), "body") from None
     if not isinstance(body, dict):
-        raise InvalidInput("the body must be a JSON object", "body")
+        raise InvalidInput(_("the body must be a JSON object"), "body")
     return body
 
 
@@ -242,6 +249,9 @@ def _list_context(request, error=None) -> dict:
     return {
         "tickets": tickets,
         "total": total,
+        # The downloads take the page's filters (not its page number): the same tickets.
+        "export_query": {k: v for k, v in request.GET.items() if k in services.FILTERS and v},
+        "export_max": ticket_config(request).export_max,
         "page": page,
         "pages": max(1, -(-total // PAGE_SIZE)),
         "filters": filters,
@@ -279,6 +289,30 @@ def ticket_list(request):
     return _list_context(request)
 
 
+@view_config(route_name="hosting.ticket.export", request_method="GET", permission=P.READ)
+def ticket_export(request):
+    """The list's tickets (same filters, same scope) as CSV or Excel; capped at export_max."""
+    filters = services.parse_filters(request.GET, strict=False)
+    tickets, total = export.tickets(request, filters)
+    data = export.table(request, tickets, labels())
+    fmt = request.matchdict["fmt"]
+    if fmt == "csv":
+        response = Response(body=export.to_csv(data), content_type="text/csv", charset="utf-8")
+    else:
+        sheet = request.localizer.translate(_("Tickets"))
+        response = Response(
+            body=export.to_xlsx(data, sheet),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    stamp = utcnow().strftime("%Y%m%d-%H%M")
+    response.content_disposition = f'attachment; filename="tickets_{stamp}.{fmt}"'
+    response.headers["Cache-Control"] = "no-store"
+    # How many the list holds and how many are in the file (fewer when capped).
+    response.headers["X-Total-Count"] = str(total)
+    response.headers["X-Export-Rows"] = str(len(tickets))
+    return response
+
+
 @view_config(
     route_name="hosting.ticket.bulk",
     renderer=T + "tickets.jinja2",
@@ -300,7 +334,7 @@ def ticket_bulk_form(request):
     except DomainError as error:
         fresh_transaction(request)  # nothing of the refused change stays
         request.response.status_int = error.status
-        return _list_context(request, error=request.localizer.translate(error.message))
+        return _list_context(request, error=translate(request, error.message))
     return HTTPSeeOther(request.route_path("hosting.ticket.list"))
 
 
@@ -366,7 +400,7 @@ def ticket_create_form(request):
     except DomainError as error:
         fresh_transaction(request)  # nothing of the refused change stays
         request.response.status_int = error.status
-        return _new_context(request, form, request.localizer.translate(error.message))
+        return _new_context(request, form, translate(request, error.message))
     return HTTPSeeOther(request.route_path("hosting.ticket.detail", ticket_id=ticket.id))
 
 
@@ -380,6 +414,9 @@ def _detail_context(request, ticket: Ticket, error=None) -> dict:
     files = _attachments(request, ticket)
     can_manage = bool(request.has_permission(P.MANAGE))
     table = TRANSITIONS if can_manage else CUSTOMER_TRANSITIONS
+    removable = set()
+    if ticket.status != "closed" and request.has_permission(P.OPEN):
+        removable = {f.id for f in files if attachments.may_remove(request, f)}
     people = {c.author_id for c in comments} | {e.actor_id for e in events}
     if staff:
         people.add(ticket.assignee_id)
@@ -388,6 +425,7 @@ def _detail_context(request, ticket: Ticket, error=None) -> dict:
         "comments": comments,
         "events": events,
         "files": files,
+        "removable": removable,
         "miners": services.ticket_miners(request, ticket),
         "error": error,
         "staff": staff,
@@ -430,7 +468,7 @@ def _form_action(request, context, action):
         fresh_transaction(request)  # nothing of the refused change stays
         request.response.status_int = error.status
         ticket = request.dbsession.get(Ticket, ticket_id)
-        return _detail_context(request, ticket, request.localizer.translate(error.message))
+        return _detail_context(request, ticket, translate(request, error.message))
     return HTTPSeeOther(request.route_path("hosting.ticket.detail", ticket_id=ticket.id))
 
 
@@ -516,6 +554,26 @@ def attachment_file(context, request):
 
 
 @view_config(
+    route_name="hosting.ticket.detach",
+    renderer=T + "tickets_detail.jinja2",
+    request_method="POST",
+    permission=P.OPEN,
+)
+def detach_form(context, request):
+    """Remove a file from the page; a refusal shows the ticket with the reason."""
+    attachment = context.object
+    ticket_id = attachment.ticket_id
+    try:
+        attachments.remove_attachment(request, attachment)
+    except DomainError as error:
+        fresh_transaction(request)  # nothing of the refused change stays
+        request.response.status_int = error.status
+        ticket = request.dbsession.get(Ticket, ticket_id)
+        return _detail_context(request, ticket, translate(request, error.message))
+    return HTTPSeeOther(request.route_path("hosting.ticket.detail", ticket_id=ticket_id))
+
+
+@view_config(
     route_name="hosting.repair.create",
     renderer=T + "miner.jinja2",
     request_method="POST",
@@ -543,7 +601,7 @@ def repair_form(context, request):
         fresh_transaction(request)  # nothing of the refused change stays
         miner = request.dbsession.get(Miner, miner_id)
         request.response.status_int = error.status
-        return _miner_page(request, miner, request.localizer.translate(error.message))
+        return _miner_page(request, miner, translate(request, error.message))
     return HTTPSeeOther(target + "#repair-log")
 
 
@@ -571,7 +629,7 @@ def api_ticket_create(request):
     body = json_body(request)
     unknown = sorted(set(body) - TICKET_FIELDS)
     if unknown:
-        raise services.TicketInvalid([(name, "is not a field of a ticket") for name in unknown])
+        raise services.TicketInvalid([(name, _("is not a field of a ticket")) for name in unknown])
     ticket = services.open_ticket(
         request,
         title=body.get("title"),
@@ -602,7 +660,7 @@ def api_ticket_update(context, request):
     body = json_body(request)
     unknown = sorted(set(body) - {"priority"})
     if unknown:
-        raise services.TicketInvalid([(name, "cannot be changed here") for name in unknown])
+        raise services.TicketInvalid([(name, _("cannot be changed here")) for name in unknown])
     if "priority" in body:
         services.set_priority(request, context.object, body["priority"])
     return ticket_dict(request, context.object, detail=True)
@@ -618,7 +676,7 @@ def api_ticket_comment(context, request):
     body = json_body(request)
     unknown = sorted(set(body) - {"body", "internal"})
     if unknown:
-        raise services.TicketInvalid([(name, "is not a field of a comment") for name in unknown])
+        raise services.TicketInvalid([(name, _("is not a field of a comment")) for name in unknown])
     comment = services.add_comment(
         request, context.object, body.get("body"), body.get("internal", False)
     )
@@ -637,7 +695,7 @@ def api_ticket_status(context, request):
 def api_ticket_assign(context, request):
     body = json_body(request)
     if "assignee_id" not in body:
-        raise services.TicketInvalid([("assignee_id", "is required (null: nobody)")])
+        raise services.TicketInvalid([("assignee_id", _("is required (null: nobody)"))])
     services.assign(request, context.object, body["assignee_id"])
     return ticket_dict(request, context.object, detail=True)
 
@@ -651,11 +709,17 @@ def api_ticket_attachments(context, request):
 def api_ticket_attach(context, request):
     upload = request.POST.get("file") if request.content_type.startswith("multipart/") else None
     if upload is None or getattr(upload, "file", None) is None:
-        raise InvalidInput("send the image as multipart/form-data field 'file'", "file")
+        raise InvalidInput(_("send the image as multipart/form-data field 'file'"), "file")
     internal = request.POST.get("internal") in ("1", "true", "on")
     attachment = attachments.add_attachment(request, context.object, upload, internal=internal)
     request.response.status_int = 201
     return attachment.as_dict()
+
+
+@api("hosting.api.ticket.attachment", "DELETE", P.OPEN)
+def api_ticket_detach(context, request):
+    attachments.remove_attachment(request, context.object)
+    return HTTPNoContent()
 
 
 @api("hosting.api.miner.repairs", "GET", P.READ)

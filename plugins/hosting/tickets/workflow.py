@@ -16,7 +16,11 @@ in_progress by itself, see services).
 
 from __future__ import annotations
 
+from pyramid.i18n import TranslationStringFactory
+
 from hashinsight_core.exceptions import DomainError
+
+_ = TranslationStringFactory("hashinsight")
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "open": frozenset({"in_progress", "waiting_customer", "waiting_parts", "resolved", "closed"}),
@@ -39,10 +43,14 @@ def check_transition(current: str, target: str, *, staff: bool) -> None:
     become ``target`` for this kind of account."""
     table = TRANSITIONS if staff else CUSTOMER_TRANSITIONS
     if target == current:
-        raise TransitionRefused(f"the ticket is already {current}", "status")
+        raise TransitionRefused(
+            _("the ticket is already ${status}", mapping={"status": current}), "status"
+        )
     allowed = table.get(current, frozenset())
     if target not in allowed:
         shown = ", ".join(sorted(allowed)) or "none"
-        raise TransitionRefused(
-            f"a ticket cannot go from {current} to {target} (allowed: {shown})", "status"
+        message = _(
+            "a ticket cannot go from ${current} to ${target} (allowed: ${allowed})",
+            mapping={"current": current, "target": target, "allowed": shown},
         )
+        raise TransitionRefused(message, "status")

@@ -75,7 +75,7 @@ def test_bad_params_name_the_field(command_type, params, field, words):
     with pytest.raises(InvalidInput) as caught:
         validate_params(command_type, params)
     assert caught.value.field == field
-    assert words in caught.value.message
+    assert words in str(caught.value)
     assert caught.value.status == 422
 
 
@@ -86,7 +86,7 @@ def test_params_must_be_an_object_and_the_type_must_be_known():
     with pytest.raises(InvalidInput) as caught:
         validate_params("self_destruct", {})
     assert caught.value.field == "command_type"
-    assert "set_work_mode" in caught.value.message
+    assert "set_work_mode" in str(caught.value)
 
 
 def test_command_ttl_setting():
